@@ -1,0 +1,113 @@
+import type { DataType } from './data-type.js';
+
+/**
+ * A tensor whose bytes sit in an ArrayBuffer that can be transferred between threads.
+ * Whoever holds the object owns the buffer; sending it to another thread detaches it here.
+ * Numeric data starts at an offset aligned to its element size.
+ */
+export interface BufferTensor {
+  readonly name: string;
+  readonly datatype: DataType;
+  /** Shape as the model sees it, batch dimension included. */
+  readonly shape: readonly number[];
+  readonly buffer: ArrayBuffer;
+  readonly byteOffset: number;
+  readonly byteLength: number;
+}
+
+/** One model execution: the assembled inputs and the outputs to fetch. */
+export interface ExecutionRequest {
+  readonly inputs: readonly BufferTensor[];
+  readonly outputNames: readonly string[];
+}
+
+/** Wall-clock instants (ms since the epoch, sub-ms precision) of one execution in the worker. */
+export interface ComputeTiming {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** What an execution gives back: outputs, the input buffers for reuse, and its timing. */
+export interface ExecutionResult {
+  readonly outputs: readonly BufferTensor[];
+  /** The input buffers, returned so the caller can reuse them. */
+  readonly inputBuffers: readonly ArrayBuffer[];
+  readonly compute: ComputeTiming;
+}
+
+/** Current wall-clock time in ms since the epoch with sub-ms precision; comparable across threads. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Whether an execution provider can be used on this machine, and if not, why. */
+export interface ProviderStatus {
+  readonly available: boolean;
+  /** Set when unavailable: what is missing, precisely enough to fix it. */
+  readonly reason?: string;
+}
+
+/** What the machine offers for running models; probed once at start-up. */
+export interface DeviceInventory {
+  /** Logical CPU cores available to this process. */
+  readonly cpuCores: number;
+  /** Indices of visible GPUs. */
+  readonly gpuIds: readonly number[];
+  readonly providers: Readonly<Record<ExecutionProvider, ProviderStatus>>;
+}
+
+/**
+ * What an instance runs: an ONNX model file through ONNX Runtime, or Triton's identity
+ * backend, which returns each input unchanged as its paired output (byte-exact, with no
+ * model file; ONNX Runtime cannot carry NUL bytes inside string tensors).
+ */
+export type BackendSpec =
+  | { readonly kind: 'onnxruntime'; readonly modelPath: string }
+  | { readonly kind: 'identity'; readonly outputToInput: Readonly<Record<string, string>> };
+
+/** One model instance to start: its name and how its session is built. */
+export interface InstancePlan {
+  readonly name: string;
+  readonly kind: 'cpu' | 'gpu';
+  readonly settings: SessionSettings;
+}
+
+/** Execution providers an instance can run on. */
+export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu';
+
+/**
+ * How one model instance builds its ONNX Runtime session. Plain data, so it can be sent to
+ * the instance's worker thread.
+ */
+export interface SessionSettings {
+  readonly executionProvider: ExecutionProvider;
+  /** GPU index for cuda/webgpu; 0 on CPU. */
+  readonly deviceId: number;
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  /** ORT's `session.intra_op.allow_spinning`: busy-wait pool threads between runs. */
+  readonly allowSpinning: boolean;
+}
+
+/**
+ * One idle model instance, leased to the caller for exactly one execution: either
+ * `execute` (the instance is idle again when its promise settles) or `release`.
+ */
+export interface Executor {
+  readonly instanceName: string;
+  execute(request: ExecutionRequest): Promise<ExecutionResult>;
+  /** Gives the lease back unused. */
+  release(): void;
+}
+
+/**
+ * The instances of a model, seen from its scheduler: which one runs the next batch is the
+ * pool's decision (Triton keeps this apart from batch formation, in its rate limiter).
+ * Main thread only.
+ */
+export interface ExecutorPool {
+  /** Leases an idle instance, or returns undefined when all are busy or starting. */
+  acquire(): Executor | undefined;
+  /** Registers the callback run whenever an instance becomes idle. */
+  onIdle(listener: () => void): void;
+}

@@ -1,0 +1,250 @@
+import { elementByteSize } from './data-type.js';
+import { InferError } from './errors.js';
+import { requestLogPrefix, type InferRequest, type RequestTensor } from './infer-request.js';
+import type { ModelInfo, TensorSpec } from './model-info.js';
+import { formatShape, type Tensor } from './tensor.js';
+
+/** An input that passed validation, with the shape the model itself will see. */
+export interface ValidatedInput {
+  readonly tensor: Tensor;
+  /** Batch dim (when batching) + config reshape or request dims. */
+  readonly modelShape: readonly number[];
+}
+
+/** A request checked against its model; what the scheduler works with. */
+export interface ValidatedRequest {
+  readonly request: InferRequest;
+  readonly model: ModelInfo;
+  /** Items in the request: its first dim when the model batches, else 1. */
+  readonly batchSize: number;
+  /** Inputs in the model's input order. */
+  readonly inputs: readonly ValidatedInput[];
+  /** Outputs to return, in response order: as requested, or all in model order. */
+  readonly outputNames: readonly string[];
+}
+
+const INT64_MAX = (1n << 63n) - 1n;
+const ALLOWED_TRITON_PARAMETERS = ['triton_enable_empty_final_response'];
+const BATCH_NOTE =
+  'NOTE: Setting a non-zero max_batch_size in the model config requires a batch dimension to be prepended to each ' +
+  'input shape. If you want to specify the full shape including the batch dim in your input dims config, try setting ' +
+  'max_batch_size to zero. See the model configuration docs for more info on max_batch_size.';
+
+/**
+ * Checks a request against the model the way Triton's core does, in the same order and
+ * with the same messages, so that clients matching on them keep working: requested
+ * outputs, input count, batch dimension, max batch size, then per input its datatype,
+ * shape and byte size. Where Triton is silent or quirky (batch 0, BYTES lengths running
+ * past the data, duplicate names) the message here is explicit instead.
+ * Pure function; throws InferError on the first problem.
+ */
+export function validateInferRequest(request: InferRequest, model: ModelInfo): ValidatedRequest {
+  const log = requestLogPrefix(request.id);
+  checkParameters(request);
+  const outputNames = resolveOutputs(request, model, log);
+  const inputsByName = indexInputs(request, log);
+  checkInputCount(request, model, inputsByName, log);
+  for (const tensor of request.inputs) findSpec(model.inputs, tensor.name, model.name);
+  const batchSize = resolveBatchSize(request, model, log);
+  const inputs: ValidatedInput[] = [];
+  for (const spec of model.inputs) {
+    const tensor = inputsByName.get(spec.name);
+    if (tensor === undefined) continue;
+    inputs.push(validateInput(tensor, spec, model, log));
+  }
+  return { request, model, batchSize: model.maxBatchSize > 0 ? batchSize : 1, inputs, outputNames };
+}
+
+function checkParameters(request: InferRequest): void {
+  for (const key of request.parameters.keys()) {
+    if (key.startsWith('triton_') && !ALLOWED_TRITON_PARAMETERS.includes(key)) {
+      throw new InferError(
+        'PARAMETER_INVALID',
+        "parameter keys starting with 'triton_' are reserved for Triton usage. Only the following keys starting with " +
+          `'triton_' are allowed: ${ALLOWED_TRITON_PARAMETERS.join(' ')}`,
+      );
+    }
+  }
+}
+
+function resolveOutputs(request: InferRequest, model: ModelInfo, log: string): string[] {
+  if (request.outputs.length === 0) return model.outputs.map((o) => o.name);
+  const seen = new Set<string>();
+  for (const output of request.outputs) {
+    if (seen.has(output.name)) {
+      throw new InferError('OUTPUT_UNEXPECTED', `${log}output '${output.name}' already exists in request`);
+    }
+    seen.add(output.name);
+  }
+  // Triton checks requested names in sorted order, so the first unknown name reported is the same.
+  for (const name of [...seen].sort()) {
+    if (!model.outputs.some((o) => o.name === name)) {
+      throw new InferError('OUTPUT_UNEXPECTED', `unexpected inference output '${name}' for model '${model.name}'`);
+    }
+  }
+  return request.outputs.map((o) => o.name);
+}
+
+function indexInputs(request: InferRequest, log: string): Map<string, RequestTensor> {
+  const byName = new Map<string, RequestTensor>();
+  for (const tensor of request.inputs) {
+    if (byName.has(tensor.name)) {
+      throw new InferError('INPUT_UNEXPECTED', `${log}input '${tensor.name}' already exists in request`);
+    }
+    byName.set(tensor.name, tensor);
+  }
+  return byName;
+}
+
+function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<string, RequestTensor>, log: string): void {
+  const required = model.inputs.filter((i) => !i.optional);
+  const got = request.inputs.length;
+  if (got <= model.inputs.length && got >= required.length) return;
+  const quoted = (names: string[]) => `[${names.map((n) => `'${n}'`).join(',')}]`;
+  const given = quoted(request.inputs.map((t) => t.name));
+  const missing = quoted(required.filter((i) => !byName.has(i.name)).map((i) => i.name));
+  const expected =
+    required.length === model.inputs.length
+      ? `expected ${model.inputs.length} inputs`
+      : `expected number of inputs between ${required.length} and ${model.inputs.length}`;
+  throw new InferError(
+    'INPUT_MISSING',
+    `${log}${expected} but got ${got} inputs for model '${model.name}'. Got input(s) ${given}, but missing required ` +
+      `input(s) ${missing}. Please provide all required input(s).`,
+  );
+}
+
+function findSpec(specs: readonly TensorSpec[], name: string, model: string): TensorSpec {
+  const spec = specs.find((s) => s.name === name);
+  if (spec === undefined) throw new InferError('INPUT_UNEXPECTED', `unexpected inference input '${name}' for model '${model}'`);
+  return spec;
+}
+
+function resolveBatchSize(request: InferRequest, model: ModelInfo, log: string): number {
+  if (model.maxBatchSize === 0) return 0;
+  let batch: number | undefined;
+  for (const tensor of request.inputs) {
+    const first = tensor.shape[0];
+    if (first === undefined) {
+      throw new InferError(
+        'INPUT_BATCH',
+        `${log}input '${tensor.name}' has no shape but model requires batch dimension for '${model.name}'`,
+      );
+    }
+    if (batch === undefined) batch = first;
+    else if (first !== batch) {
+      throw new InferError('INPUT_BATCH', `${log}input '${tensor.name}' batch size does not match other inputs for '${model.name}'`);
+    }
+  }
+  const size = batch ?? 0;
+  if (size > model.maxBatchSize) {
+    throw new InferError('INPUT_BATCH', `${log}inference request batch-size must be <= ${model.maxBatchSize} for '${model.name}'`);
+  }
+  if (size < 1) {
+    throw new InferError('INPUT_BATCH', `${log}inference request batch-size must be >= 1 for '${model.name}'`);
+  }
+  return size;
+}
+
+function validateInput(input: RequestTensor, spec: TensorSpec, model: ModelInfo, log: string): ValidatedInput {
+  if (input.datatype !== spec.datatype) {
+    throw new InferError(
+      'INPUT_DATATYPE',
+      `${log}inference input '${input.name}' data-type is '${input.datatype}', but model '${model.name}' expects '${spec.datatype}'`,
+    );
+  }
+  const tensor: Tensor = { ...input, datatype: spec.datatype };
+  const batching = model.maxBatchSize > 0;
+  const dims = batching ? tensor.shape.slice(1) : tensor.shape;
+  checkShape(tensor, dims, spec, model, log);
+  checkByteSize(tensor, log, model.name);
+  const modelDims = spec.reshape ?? dims;
+  return { tensor, modelShape: batching ? [tensor.shape[0] ?? 0, ...modelDims] : [...modelDims] };
+}
+
+function checkShape(tensor: Tensor, dims: readonly number[], spec: TensorSpec, model: ModelInfo, log: string): void {
+  let mismatch = dims.length !== spec.dims.length;
+  for (let i = 0; !mismatch && i < dims.length; i++) {
+    const got = dims[i]!;
+    if (got === -1) {
+      throw new InferError(
+        'INPUT_SHAPE',
+        `${log}All input dimensions should be specified for input '${tensor.name}' for model '${model.name}', got ${formatShape(tensor.shape)}`,
+      );
+    }
+    const want = spec.dims[i]!;
+    if (want !== -1 && want !== got) mismatch = true;
+    else if (got < 0) {
+      const where = tensor.datatype === 'BYTES' ? 'in shape ' : '';
+      throw new InferError('INPUT_SHAPE', `tensor '${tensor.name}' contains an invalid dimension ${where}${formatShape(tensor.shape)}`);
+    }
+  }
+  if (!mismatch) return;
+  const expected = model.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
+  throw new InferError(
+    'INPUT_SHAPE',
+    `${log}unexpected shape for input '${tensor.name}' for model '${model.name}'. Expected ${formatShape(expected)}, ` +
+      `got ${formatShape(tensor.shape)}. ${model.maxBatchSize > 0 ? BATCH_NOTE : ''}`,
+  );
+}
+
+function checkByteSize(tensor: Tensor, log: string, modelName: string): void {
+  let count = 1n;
+  for (const dim of tensor.shape) count *= BigInt(dim);
+  if (tensor.datatype === 'BYTES') {
+    checkBytesElements(tensor, count, log, modelName);
+    return;
+  }
+  const expected = count * BigInt(elementByteSize(tensor.datatype));
+  if (expected > INT64_MAX) {
+    throw new InferError('INPUT_SHAPE', `byte size for tensor '${tensor.name}' exceeds maximum size of ${INT64_MAX}`);
+  }
+  if (expected !== BigInt(tensor.data.byteLength)) {
+    throw new InferError(
+      'INPUT_BYTE_SIZE',
+      `${log}input byte size mismatch for input '${tensor.name}' for model '${modelName}'. Expected ${expected}, got ${tensor.data.byteLength}`,
+    );
+  }
+}
+
+function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelName: string): void {
+  if (count > INT64_MAX) {
+    throw new InferError('INPUT_SHAPE', `element count for tensor '${tensor.name}' exceeds maximum size of ${INT64_MAX}`);
+  }
+  const data = tensor.data;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offset = 0;
+  let seen = 0n;
+  while (offset < data.byteLength) {
+    const left = data.byteLength - offset;
+    if (left < 4) {
+      throw new InferError(
+        'INPUT_CONTENTS',
+        `${log}incomplete string length indicator for inference input '${tensor.name}' for model '${modelName}', ` +
+          `expecting 4 bytes but only ${left} bytes available. Please make sure the string length indicator is in one buffer.`,
+      );
+    }
+    const length = view.getUint32(offset, true);
+    seen += 1n;
+    if (seen > count) {
+      throw new InferError(
+        'INPUT_BYTE_SIZE',
+        `${log}unexpected number of string elements ${seen} for inference input '${tensor.name}' for model '${modelName}', expecting ${count}`,
+      );
+    }
+    if (length > left - 4) {
+      throw new InferError(
+        'INPUT_CONTENTS',
+        `${log}string element ${seen - 1n} of inference input '${tensor.name}' for model '${modelName}' declares ` +
+          `${length} bytes but only ${left - 4} bytes follow its length indicator`,
+      );
+    }
+    offset += 4 + length;
+  }
+  if (seen !== count) {
+    throw new InferError(
+      'INPUT_BYTE_SIZE',
+      `${log}expected ${count} string elements for inference input '${tensor.name}' for model '${modelName}', got ${seen}`,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import { createFileRegistry, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
+import { fromText } from '@bufbuild/protobuf/txtpb';
+import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { ModelConfig } from '../generated/model_config.js';
+import { MODEL_CONFIG_DESCRIPTOR_SET } from '../generated/model_config_descriptor.js';
+
+let schema: DescMessage | undefined;
+
+/** The ModelConfig message descriptor, built once from the generated descriptor set. */
+function modelConfigSchema(): DescMessage {
+  if (schema !== undefined) return schema;
+  const set = fromBinary(FileDescriptorSetSchema, Buffer.from(MODEL_CONFIG_DESCRIPTOR_SET, 'base64'));
+  const found = createFileRegistry(set).getMessage('inference.ModelConfig');
+  if (found === undefined) throw new Error('inference.ModelConfig missing from the generated descriptor set');
+  schema = found;
+  return schema;
+}
+
+/**
+ * Parses a config.pbtxt (protobuf text format of inference.ModelConfig, Triton's syntax:
+ * comments, `[ ... ]` lists, repeated messages, maps, enums) into the generated
+ * ModelConfig type. The text is parsed by @bufbuild/protobuf against our own
+ * model_config.proto, then moved to the ts-proto type through the binary encoding,
+ * which both sides read identically. Throws the parser's message on bad syntax.
+ */
+export function parseModelConfigText(text: string): ModelConfig {
+  const desc = modelConfigSchema();
+  const message = fromText(desc, text);
+  return ModelConfig.decode(toBinary(desc, message));
+}

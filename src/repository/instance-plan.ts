@@ -1,0 +1,82 @@
+import type { DeviceInventory, ExecutionProvider, InstancePlan } from '../core/execution.js';
+import { ModelInstanceGroup_Kind as Kind, type ModelConfig } from '../generated/model_config.js';
+import { ModelConfigError } from './config-error.js';
+
+const GPU_PROVIDERS: readonly ExecutionProvider[] = ['cuda', 'webgpu'];
+
+/**
+ * Turns a normalized config's instance groups into the instances to start.
+ *
+ * CPU instances split the machine's cores: each gets `intra_op_thread_count` threads if
+ * the config sets that parameter (Triton's ONNX Runtime backend name), else
+ * floor(cores / CPU instances of this model), at least 1. A KIND_GPU group makes `count`
+ * instances per listed GPU, each with its own session (one CUDA stream or WebGPU queue
+ * each) on the provider named by the first gpu_execution_accelerator (default cuda).
+ * Throws ModelConfigError, with the exact reason, when that provider cannot run here.
+ */
+export function planInstances(config: ModelConfig, devices: DeviceInventory): InstancePlan[] {
+  const cpuInstances = config.instanceGroup
+    .filter((g) => g.kind === Kind.KIND_CPU)
+    .reduce((sum, g) => sum + g.count, 0);
+  const intraOverride = intParameter(config, 'intra_op_thread_count');
+  const interOverride = intParameter(config, 'inter_op_thread_count');
+  const cpuThreads = intraOverride ?? Math.max(1, Math.floor(devices.cpuCores / Math.max(1, cpuInstances)));
+  const allowSpinning = config.parameters['allow_spinning']?.stringValue === 'true';
+  const plans: InstancePlan[] = [];
+  for (const group of config.instanceGroup) {
+    if (group.kind === Kind.KIND_CPU) {
+      for (let i = 0; i < group.count; i++) {
+        plans.push({
+          name: `${group.name}_${i}`,
+          kind: 'cpu',
+          settings: { executionProvider: 'cpu', deviceId: 0, intraOpThreads: cpuThreads, interOpThreads: interOverride ?? 1, allowSpinning },
+        });
+      }
+      continue;
+    }
+    const provider = gpuProvider(config);
+    const status = devices.providers[provider];
+    if (!status.available) {
+      throw new ModelConfigError(`model '${config.name}': instance group '${group.name}' needs the ${provider} execution provider: ${status.reason}`);
+    }
+    if (group.gpus.length === 0) {
+      throw new ModelConfigError(`model '${config.name}': instance group '${group.name}' is KIND_GPU but no GPU is visible`);
+    }
+    for (const gpu of group.gpus) {
+      if (provider === 'cuda' && !devices.gpuIds.includes(gpu)) {
+        throw new ModelConfigError(
+          `model '${config.name}': instance group '${group.name}' asks for GPU ${gpu}, but the visible GPUs are [${devices.gpuIds.join(', ')}]`,
+        );
+      }
+      for (let i = 0; i < group.count; i++) {
+        plans.push({
+          name: `${group.name}_${i}_gpu${gpu}`,
+          kind: 'gpu',
+          settings: { executionProvider: provider, deviceId: gpu, intraOpThreads: intraOverride ?? 1, interOpThreads: interOverride ?? 1, allowSpinning },
+        });
+      }
+    }
+  }
+  return plans;
+}
+
+function gpuProvider(config: ModelConfig): ExecutionProvider {
+  const accelerator = config.optimization?.executionAccelerators?.gpuExecutionAccelerator[0];
+  const name = accelerator?.name ?? 'cuda';
+  if (!(GPU_PROVIDERS as readonly string[]).includes(name)) {
+    throw new ModelConfigError(
+      `model '${config.name}': gpu_execution_accelerator '${name}' is not supported; use one of ${GPU_PROVIDERS.join(', ')}`,
+    );
+  }
+  return name as ExecutionProvider;
+}
+
+function intParameter(config: ModelConfig, key: string): number | undefined {
+  const raw = config.parameters[key]?.stringValue;
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new ModelConfigError(`model '${config.name}': parameter '${key}' must be a non-negative integer, got '${raw}'`);
+  }
+  return value === 0 ? undefined : value;
+}

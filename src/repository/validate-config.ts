@@ -1,0 +1,153 @@
+import {
+  DataType,
+  ModelInstanceGroup_Kind as Kind,
+  type ModelConfig,
+  type ModelInput,
+  type ModelOutput,
+} from '../generated/model_config.js';
+import type { OnnxMetadata, OnnxTensorInfo } from '../onnx/onnx-metadata.js';
+import { IDENTITY_BACKEND, ONNX_BACKEND, ONNX_PLATFORM } from './auto-complete.js';
+import { configDataTypeName, toProtocolDataType } from './config-data-type.js';
+import { ModelConfigError } from './config-error.js';
+
+/**
+ * Checks a normalized config on its own: what Nereid can serve, and Triton's structural
+ * rules (non-negative max_batch_size, typed and shaped inputs/outputs, sane instance
+ * groups and batching settings). Throws ModelConfigError naming the model and the field.
+ */
+export function validateModelConfig(config: ModelConfig): void {
+  const fail = (message: string): never => {
+    throw new ModelConfigError(`model '${config.name}': ${message}`);
+  };
+  const onnx = config.backend === ONNX_BACKEND && config.platform === ONNX_PLATFORM;
+  const identity = config.backend === IDENTITY_BACKEND && config.platform === '';
+  if (!onnx && !identity) {
+    fail(
+      `unsupported platform '${config.platform}' / backend '${config.backend}'; Nereid serves ONNX models ` +
+        `(platform "${ONNX_PLATFORM}", backend "${ONNX_BACKEND}") and the "${IDENTITY_BACKEND}" backend`,
+    );
+  }
+  if (config.maxBatchSize < 0) fail("'max_batch_size' must be non-negative value");
+  if (config.input.length === 0) fail('must specify at least one input');
+  if (config.output.length === 0) fail('must specify at least one output');
+  checkTensors('input', config.input, fail);
+  checkTensors('output', config.output, fail);
+  const scheduling = config.schedulingChoice;
+  if (scheduling?.$case === 'sequenceBatching') fail('sequence_batching is not supported');
+  if (scheduling?.$case === 'ensembleScheduling') fail('ensemble_scheduling is not supported');
+  if (scheduling?.$case === 'dynamicBatching') {
+    if (config.maxBatchSize === 0) fail('dynamic_batching requires max_batch_size > 0');
+    for (const size of scheduling.value.preferredBatchSize) {
+      if (size < 1 || size > config.maxBatchSize) {
+        fail(`dynamic batching preferred size ${size} must be between 1 and max_batch_size ${config.maxBatchSize}`);
+      }
+    }
+  }
+  if (config.modelTransactionPolicy?.decoupled === true) fail('decoupled transaction policy is not supported');
+  if (identity) checkIdentityPairs(config, fail);
+  const policy = config.versionPolicy?.policyChoice;
+  if (policy?.$case === 'latest' && policy.value.numVersions < 1) fail('version_policy latest must keep num_versions >= 1');
+  for (const group of config.instanceGroup) {
+    if (group.count < 1) fail(`instance group '${group.name}' must specify 'count' >= 1`);
+    if (group.kind === Kind.KIND_CPU && group.gpus.length > 0) {
+      fail(`instance group '${group.name}' has kind KIND_CPU but specifies one or more GPUs`);
+    }
+    if (group.kind === Kind.KIND_MODEL) fail(`instance group '${group.name}': KIND_MODEL is not supported`);
+    if (group.gpus.some((id) => id < 0)) fail(`instance group '${group.name}' lists a negative GPU id`);
+  }
+}
+
+function checkTensors(kind: string, tensors: readonly (ModelInput | ModelOutput)[], fail: (message: string) => never): void {
+  const seen = new Set<string>();
+  for (const tensor of tensors) {
+    const what = `${kind} '${tensor.name}'`;
+    if (tensor.name === '') fail(`every ${kind} must have a name`);
+    if (seen.has(tensor.name)) fail(`${what} is declared twice`);
+    seen.add(tensor.name);
+    if (tensor.dataType === DataType.TYPE_INVALID || toProtocolDataType(tensor.dataType) === undefined) {
+      fail(`${what} must specify a valid 'data_type'`);
+    }
+    if (tensor.dataType === DataType.TYPE_BF16) fail(`${what}: TYPE_BF16 tensors are not supported by ONNX Runtime for Node.js`);
+    if (tensor.dims.length === 0) fail(`${what} must specify 'dims'`);
+    if (tensor.dims.some((d) => d === 0n || d < -1n)) {
+      fail(`${what} dimension must be integer >= 1, or -1 to indicate a variable-size dimension`);
+    }
+    const reshape = tensor.reshape?.shape;
+    if (reshape !== undefined && !tensor.dims.includes(-1n) && !reshape.includes(-1n) && product(reshape) !== product(tensor.dims)) {
+      fail(`${what} has different size for dims and reshape`);
+    }
+  }
+}
+
+/** The identity backend pairs input i with output i: same datatype and dims. */
+function checkIdentityPairs(config: ModelConfig, fail: (message: string) => never): void {
+  if (config.input.length !== config.output.length) fail('the identity backend needs as many outputs as inputs');
+  config.input.forEach((input, i) => {
+    const output = config.output[i]!;
+    const same = input.dataType === output.dataType && input.dims.join(',') === output.dims.join(',');
+    if (!same) fail(`the identity backend pairs input '${input.name}' with output '${output.name}', so their data_type and dims must match`);
+  });
+  for (const group of config.instanceGroup) {
+    if (group.kind !== Kind.KIND_CPU) fail(`instance group '${group.name}': the identity backend runs on CPU only (KIND_CPU)`);
+  }
+}
+
+function product(dims: readonly bigint[]): bigint {
+  return dims.reduce((a, b) => a * b, 1n);
+}
+
+/**
+ * Checks that the config describes the ONNX graph: the same inputs and outputs, the same
+ * element types, and compatible shapes (rank equal; fixed dims equal; a batching model
+ * needs a variable first dim everywhere).
+ */
+export function validateAgainstOnnx(config: ModelConfig, onnx: OnnxMetadata): void {
+  const fail = (message: string): never => {
+    throw new ModelConfigError(`model '${config.name}': ${message}`);
+  };
+  const pairs: [string, readonly (ModelInput | ModelOutput)[], readonly OnnxTensorInfo[]][] = [
+    ['input', config.input, onnx.inputs],
+    ['output', config.output, onnx.outputs],
+  ];
+  for (const [kind, configured, graph] of pairs) {
+    const graphNames = graph.map((t) => t.name);
+    for (const tensor of configured) {
+      const actual = graph.find((t) => t.name === tensor.name);
+      if (actual === undefined) {
+        fail(`configuration lists ${kind} '${tensor.name}', but the ONNX model's ${kind}s are [${graphNames.join(', ')}]`);
+      }
+      checkTensorAgainstOnnx(config, kind, tensor, actual!, fail);
+    }
+    if (kind === 'input') {
+      for (const name of graphNames) {
+        if (!configured.some((t) => t.name === name)) fail(`ONNX model input '${name}' is missing from the configuration`);
+      }
+    }
+  }
+}
+
+function checkTensorAgainstOnnx(
+  config: ModelConfig,
+  kind: string,
+  tensor: ModelInput | ModelOutput,
+  actual: OnnxTensorInfo,
+  fail: (message: string) => never,
+): void {
+  const what = `${kind} '${tensor.name}'`;
+  const configured = toProtocolDataType(tensor.dataType);
+  if (configured !== actual.datatype) {
+    const onnxType = actual.datatype === undefined ? `ONNX element type ${actual.elemType}` : `TYPE_${actual.datatype === 'BYTES' ? 'STRING' : actual.datatype}`;
+    fail(`${what}: configuration says ${configDataTypeName(tensor.dataType)} but the ONNX model declares ${onnxType}`);
+  }
+  if (actual.dims === undefined) return;
+  const modelDims = (tensor.reshape?.shape ?? tensor.dims).map(Number);
+  const expected = config.maxBatchSize > 0 ? [-1, ...modelDims] : modelDims;
+  if (config.maxBatchSize > 0 && actual.dims[0] !== -1) {
+    fail(`${what}: max_batch_size is ${config.maxBatchSize} but the ONNX model's first dim is fixed (${actual.dims[0]}), so it cannot batch`);
+  }
+  const compatible =
+    expected.length === actual.dims.length && expected.every((d, i) => actual.dims![i] === -1 || d === actual.dims![i]);
+  if (!compatible) {
+    fail(`${what}: configuration shape [${expected.join(',')}] does not match the ONNX model's [${actual.dims.join(',')}]`);
+  }
+}

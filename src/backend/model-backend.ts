@@ -1,0 +1,18 @@
+import type { BackendSpec, BufferTensor, SessionSettings } from '../core/execution.js';
+import { IdentityBackend } from './identity-backend.js';
+import { OrtSession } from './ort-session.js';
+
+/**
+ * What a model instance's worker runs. Worker thread only: `run` may block the thread.
+ * Inputs are borrowed for the call; outputs are owned by the caller.
+ */
+export interface ModelBackend {
+  run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BufferTensor[]>;
+  release(): Promise<void>;
+}
+
+/** Creates the backend a model version asks for. */
+export async function createBackend(spec: BackendSpec, settings: SessionSettings): Promise<ModelBackend> {
+  if (spec.kind === 'identity') return new IdentityBackend(spec.outputToInput);
+  return OrtSession.create(spec.modelPath, settings);
+}

@@ -1,0 +1,134 @@
+import type { BackendSpec, Executor, ExecutorPool, InstancePlan } from '../core/execution.js';
+import type { Logger } from '../core/logger.js';
+import type { InstanceStatus } from '../core/servable.js';
+import { ModelInstance } from './model-instance.js';
+
+const RESTART_DELAYS_MS = [0, 100, 500, 2000, 5000];
+
+interface Slot {
+  readonly plan: InstancePlan;
+  instance: ModelInstance | undefined;
+  leased: boolean;
+  executions: number;
+  restarts: number;
+  stopped: boolean;
+}
+
+/**
+ * The instances of one model version. Owns their lifecycle: starts them all (the version
+ * loads only if every instance loads), leases idle ones to the scheduler, and replaces
+ * an instance whose worker dies, retrying with back-off. Main thread only.
+ */
+export class InstancePool implements ExecutorPool {
+  private readonly slots: Slot[];
+  private readonly idleListeners: (() => void)[] = [];
+  private stopping = false;
+
+  constructor(
+    plans: readonly InstancePlan[],
+    private readonly backend: BackendSpec,
+    private readonly logger: Logger,
+  ) {
+    this.slots = plans.map((plan) => ({ plan, instance: undefined, leased: false, executions: 0, restarts: 0, stopped: false }));
+  }
+
+  /** Starts every instance; if one fails to load, stops the others and throws its error. */
+  async start(): Promise<void> {
+    const results = await Promise.allSettled(this.slots.map((slot) => this.launch(slot)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
+      await this.stop();
+      throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+    }
+  }
+
+  acquire(): Executor | undefined {
+    const slot = this.slots.find((s) => !s.leased && s.instance?.isIdle === true);
+    if (slot === undefined) return undefined;
+    slot.leased = true;
+    const instance = slot.instance!;
+    const giveBack = () => {
+      slot.leased = false;
+      this.notifyIdle();
+    };
+    return {
+      instanceName: instance.name,
+      execute: async (request) => {
+        try {
+          const result = await instance.execute(request);
+          slot.executions += 1;
+          return result;
+        } finally {
+          giveBack();
+        }
+      },
+      release: giveBack,
+    };
+  }
+
+  onIdle(listener: () => void): void {
+    this.idleListeners.push(listener);
+  }
+
+  statuses(): InstanceStatus[] {
+    return this.slots.map((slot) => ({
+      name: slot.plan.name,
+      kind: slot.plan.kind,
+      state: slot.stopped ? 'stopped' : slot.instance === undefined ? 'starting' : slot.leased ? 'busy' : slot.instance.currentState,
+      executions: slot.executions,
+      restarts: slot.restarts,
+    }));
+  }
+
+  /** Kills one instance's worker as a crash would (fault injection for tests and drills). */
+  async crash(instanceName: string): Promise<void> {
+    await this.slots.find((s) => s.plan.name === instanceName)?.instance?.terminate();
+  }
+
+  /** Stops every instance, letting a running execution finish first. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        slot.stopped = true;
+        await slot.instance?.stop();
+      }),
+    );
+  }
+
+  private async launch(slot: Slot): Promise<void> {
+    const instance = await ModelInstance.start(slot.plan, this.backend, this.logger.child({ instance: slot.plan.name }));
+    if (this.stopping) {
+      await instance.stop();
+      return;
+    }
+    instance.onFailure((reason) => this.replace(slot, reason));
+    slot.instance = instance;
+    this.notifyIdle();
+  }
+
+  private replace(slot: Slot, reason: string): void {
+    slot.instance = undefined;
+    slot.leased = false;
+    slot.restarts += 1;
+    this.logger.error({ instance: slot.plan.name, reason }, 'model instance failed; starting a replacement');
+    void this.relaunch(slot, 0);
+  }
+
+  private async relaunch(slot: Slot, attempt: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, RESTART_DELAYS_MS[Math.min(attempt, RESTART_DELAYS_MS.length - 1)]));
+    if (this.stopping) return;
+    try {
+      await this.launch(slot);
+      this.logger.info({ instance: slot.plan.name }, 'replacement model instance is ready');
+    } catch (err) {
+      this.logger.error({ instance: slot.plan.name, err: (err as Error).message, attempt }, 'replacement model instance failed to load');
+      void this.relaunch(slot, attempt + 1);
+    }
+  }
+
+  private notifyIdle(): void {
+    for (const listener of this.idleListeners) listener();
+  }
+}
+

@@ -1,0 +1,63 @@
+import type { BackendSpec, BufferTensor, ComputeTiming, SessionSettings } from '../core/execution.js';
+import type { ErrorId } from '../core/errors.js';
+
+/**
+ * The typed protocol between a ModelInstance (main thread) and its worker thread.
+ * ArrayBuffers inside tensors always travel in the transfer list, never by copy.
+ */
+
+/** Passed as `workerData` when the worker starts; it loads the model at once. */
+export interface WorkerStartup {
+  readonly instanceName: string;
+  readonly backend: BackendSpec;
+  readonly settings: SessionSettings;
+}
+
+/** Main -> worker. */
+export type ToWorker = RunMessage | StopMessage;
+
+export interface RunMessage {
+  readonly type: 'run';
+  readonly runId: number;
+  readonly inputs: readonly BufferTensor[];
+  readonly outputNames: readonly string[];
+}
+
+export interface StopMessage {
+  readonly type: 'stop';
+}
+
+/** Worker -> main. */
+export type FromWorker = ReadyMessage | LoadFailedMessage | ResultMessage | RunFailedMessage | LogMessage;
+
+export interface ReadyMessage {
+  readonly type: 'ready';
+}
+
+export interface LoadFailedMessage {
+  readonly type: 'load-failed';
+  readonly message: string;
+}
+
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly runId: number;
+  readonly outputs: readonly BufferTensor[];
+  readonly inputBuffers: readonly ArrayBuffer[];
+  readonly compute: ComputeTiming;
+}
+
+export interface RunFailedMessage {
+  readonly type: 'run-failed';
+  readonly runId: number;
+  readonly errorId: ErrorId;
+  readonly message: string;
+  readonly inputBuffers: readonly ArrayBuffer[];
+}
+
+/** Workers never write to stdout; their log lines go through the main thread's logger. */
+export interface LogMessage {
+  readonly type: 'log';
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+}

@@ -1,0 +1,151 @@
+import type { Worker } from 'node:worker_threads';
+import { InferError } from '../core/errors.js';
+import type { BackendSpec, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
+import type { Logger } from '../core/logger.js';
+import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
+import { startWorker } from './start-worker.js';
+
+type State = 'starting' | 'idle' | 'busy' | 'failed' | 'stopped';
+
+interface Pending {
+  readonly runId: number;
+  resolve(result: ExecutionResult): void;
+  reject(err: Error): void;
+}
+
+/**
+ * Main-thread handle of one model instance: a worker thread that owns one ONNX Runtime
+ * session. Runs one execution at a time. Input buffers are transferred to the worker
+ * and come back with the result; output buffers arrive by transfer as well.
+ *
+ * If the worker dies, the execution in flight fails with INSTANCE_FAILED and
+ * `onFailure` listeners run, so the pool can start a replacement.
+ */
+export class ModelInstance {
+  private state: State = 'starting';
+  private nextRunId = 1;
+  private pending: Pending | undefined;
+  private failureListener: ((reason: string) => void) | undefined;
+
+  private constructor(
+    readonly plan: InstancePlan,
+    private readonly worker: Worker,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Starts the worker and resolves once its session is loaded; rejects with the load error. */
+  static start(plan: InstancePlan, backend: BackendSpec, logger: Logger): Promise<ModelInstance> {
+    const startup: WorkerStartup = { instanceName: plan.name, backend, settings: plan.settings };
+    const worker = startWorker({ workerData: startup, name: plan.name });
+    const instance = new ModelInstance(plan, worker, logger);
+    return new Promise((resolve, reject) => {
+      instance.onStartupEnd = (error) => (error === undefined ? resolve(instance) : reject(error));
+      worker.on('message', (message: FromWorker) => instance.handleMessage(message));
+      worker.on('error', (err) => instance.handleDeath(`worker threw: ${err.message}`));
+      worker.on('exit', (code) => instance.handleDeath(`worker exited with code ${code}`));
+    });
+  }
+
+  private onStartupEnd: ((error?: Error) => void) | undefined;
+
+  get name(): string {
+    return this.plan.name;
+  }
+
+  get isIdle(): boolean {
+    return this.state === 'idle';
+  }
+
+  get currentState(): State {
+    return this.state;
+  }
+
+  /** Called once if the worker dies after start-up, with the reason. */
+  onFailure(listener: (reason: string) => void): void {
+    this.failureListener = listener;
+  }
+
+  /** Runs one execution. Only call when idle; the instance is busy until it settles. */
+  execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    if (this.state !== 'idle') {
+      return Promise.reject(new InferError('INTERNAL', `instance '${this.name}' is ${this.state}, not idle`));
+    }
+    this.state = 'busy';
+    const runId = this.nextRunId++;
+    const message: RunMessage = { type: 'run', runId, inputs: request.inputs, outputNames: request.outputNames };
+    const transfer = [...new Set(request.inputs.map((t) => t.buffer))];
+    return new Promise((resolve, reject) => {
+      this.pending = { runId, resolve, reject };
+      this.post(message, transfer);
+    });
+  }
+
+  /** Asks the worker to release its session and exit; terminates it if that takes too long. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    this.state = 'stopped';
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.post({ type: 'stop' });
+    const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Kills the worker at once, as a crash would; the in-flight execution fails. */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+
+  private post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(message, transfer);
+  }
+
+  private handleMessage(message: FromWorker): void {
+    switch (message.type) {
+      case 'ready':
+        this.state = 'idle';
+        this.onStartupEnd?.();
+        this.onStartupEnd = undefined;
+        return;
+      case 'load-failed':
+        this.state = 'stopped';
+        this.onStartupEnd?.(new Error(message.message));
+        this.onStartupEnd = undefined;
+        void this.worker.terminate();
+        return;
+      case 'result':
+      case 'run-failed': {
+        const pending = this.pending;
+        if (pending === undefined || pending.runId !== message.runId) return;
+        this.pending = undefined;
+        if (this.state === 'busy') this.state = 'idle';
+        if (message.type === 'result') {
+          pending.resolve({ outputs: message.outputs, inputBuffers: message.inputBuffers, compute: message.compute });
+        } else {
+          pending.reject(new InferError(message.errorId, message.message));
+        }
+        return;
+      }
+      case 'log':
+        this.logger[message.level]({ instance: this.name }, message.message);
+        return;
+    }
+  }
+
+  private handleDeath(reason: string): void {
+    const wasStarting = this.onStartupEnd !== undefined;
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    this.state = 'failed';
+    if (wasStarting) {
+      this.onStartupEnd?.(new Error(reason));
+      this.onStartupEnd = undefined;
+      return;
+    }
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(
+      new InferError('INSTANCE_FAILED', `model instance '${this.name}' failed while running this request (${reason}); the instance is being replaced`),
+    );
+    this.failureListener?.(reason);
+  }
+}

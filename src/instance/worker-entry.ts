@@ -1,0 +1,69 @@
+/**
+ * Entry point of a model instance's worker thread. It owns one backend (an ONNX Runtime
+ * session) for its whole life and runs one execution at a time, so a blocking `session.run` never touches the
+ * main thread's event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createBackend, type ModelBackend } from '../backend/model-backend.js';
+import { nowMs } from '../core/execution.js';
+import { InferError } from '../core/errors.js';
+import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
+
+const port = parentPort;
+if (port === null) throw new Error('worker-entry must run in a worker thread');
+const startup = workerData as WorkerStartup;
+
+function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+async function handleRun(session: ModelBackend, message: RunMessage): Promise<void> {
+  const inputBuffers = uniqueBuffers(message.inputs.map((t) => t.buffer));
+  const start = nowMs();
+  try {
+    const outputs = await session.run(message.inputs, message.outputNames);
+    const compute = { start, end: nowMs() };
+    const outputBuffers = uniqueBuffers(outputs.map((t) => t.buffer));
+    post({ type: 'result', runId: message.runId, outputs, inputBuffers, compute }, [...outputBuffers, ...inputBuffers]);
+  } catch (err) {
+    const known = err instanceof InferError;
+    const text = err instanceof Error ? err.message : String(err);
+    post(
+      {
+        type: 'run-failed',
+        runId: message.runId,
+        errorId: known ? err.id : 'BACKEND_ERROR',
+        message: known ? text : `onnx runtime error: ${text}`,
+        inputBuffers,
+      },
+      inputBuffers,
+    );
+  }
+}
+
+function uniqueBuffers(buffers: ArrayBuffer[]): ArrayBuffer[] {
+  return [...new Set(buffers)];
+}
+
+async function main(): Promise<void> {
+  let session: ModelBackend;
+  try {
+    session = await createBackend(startup.backend, startup.settings);
+  } catch (err) {
+    post({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  // Runs are serialized: the pool sends the next one only after this one answered, but
+  // chaining keeps the order even if that ever changes.
+  let chain = Promise.resolve();
+  port!.on('message', (message: ToWorker) => {
+    if (message.type === 'stop') {
+      chain = chain.then(() => session.release()).finally(() => port!.close());
+      return;
+    }
+    chain = chain.then(() => handleRun(session, message));
+  });
+  post({ type: 'ready' });
+}
+
+void main();

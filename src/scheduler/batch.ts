@@ -1,0 +1,103 @@
+import type { BufferTensor, ExecutionRequest, ExecutionResult } from '../core/execution.js';
+import { InferError } from '../core/errors.js';
+import type { InferResponse } from '../core/infer-request.js';
+import type { ModelInfo, TensorSpec } from '../core/model-info.js';
+import { elementCount, sliceBytesElements, type Tensor } from '../core/tensor.js';
+import type { PendingRequest } from './pending-request.js';
+import type { StagingPool } from './staging-pool.js';
+
+/**
+ * Requests that run together in one model execution. `assemble` copies each request's
+ * inputs once into pooled staging buffers (the only copy on the way in); `complete`
+ * splits the outputs back into per-request views, in each request's output order.
+ * All requests share the model's non-batch input shapes; the schedulers guarantee it.
+ */
+export class Batch {
+  readonly model: ModelInfo;
+  /** Items across all requests (sum of batch sizes). */
+  readonly size: number;
+
+  constructor(readonly entries: readonly PendingRequest[]) {
+    const first = entries[0];
+    if (first === undefined) throw new InferError('INTERNAL', 'a batch needs at least one request');
+    this.model = first.request.model;
+    this.size = entries.reduce((sum, e) => sum + e.request.batchSize, 0);
+  }
+
+  /** Builds the execution: inputs in staging buffers taken from `staging`, outputs to fetch. */
+  assemble(staging: StagingPool): ExecutionRequest {
+    const first = this.entries[0]!.request;
+    const batching = this.model.maxBatchSize > 0;
+    const inputs: BufferTensor[] = first.inputs.map((input, index) => {
+      const parts = this.entries.map((e) => e.request.inputs[index]!.tensor.data);
+      const byteLength = parts.reduce((sum, p) => sum + p.byteLength, 0);
+      const buffer = staging.take(byteLength);
+      const target = new Uint8Array(buffer);
+      let offset = 0;
+      for (const part of parts) {
+        target.set(part, offset);
+        offset += part.byteLength;
+      }
+      const shape = batching ? [this.size, ...input.modelShape.slice(1)] : [...input.modelShape];
+      return { name: input.tensor.name, datatype: input.tensor.datatype, shape, buffer, byteOffset: 0, byteLength };
+    });
+    const wanted = new Set(this.entries.flatMap((e) => e.request.outputNames));
+    const outputNames = this.model.outputs.map((o) => o.name).filter((name) => wanted.has(name));
+    return { inputs, outputNames };
+  }
+
+  /** Settles every request that is still waiting with its share of the outputs. */
+  complete(result: ExecutionResult): void {
+    const outputs = new Map(result.outputs.map((o) => [o.name, o]));
+    let start = 0;
+    for (const entry of this.entries) {
+      const count = entry.request.batchSize;
+      if (!entry.isSettled) {
+        const tensors = entry.request.outputNames.map((name) => {
+          const output = outputs.get(name);
+          if (output === undefined) throw new InferError('BACKEND_ERROR', `model returned no output '${name}'`);
+          return this.slice(output, start, count);
+        });
+        entry.succeed(this.response(entry, tensors));
+      }
+      start += count;
+    }
+  }
+
+  /** Fails every request that is still waiting. */
+  fail(err: InferError): void {
+    for (const entry of this.entries) entry.fail(err);
+  }
+
+  private response(entry: PendingRequest, outputs: Tensor[]): InferResponse {
+    const request = entry.request.request;
+    return { id: request.id, modelName: this.model.name, modelVersion: String(this.model.version), outputs };
+  }
+
+  private slice(output: BufferTensor, start: number, count: number): Tensor {
+    const all = new Uint8Array(output.buffer, output.byteOffset, output.byteLength);
+    const spec = this.model.outputs.find((o) => o.name === output.name);
+    const batching = this.model.maxBatchSize > 0;
+    if (!batching || this.size === 0) {
+      return { name: output.name, datatype: output.datatype, shape: responseShape(output.shape, spec, batching, count), data: all };
+    }
+    let data: Uint8Array;
+    if (output.datatype === 'BYTES') {
+      const perItem = elementCount(output.shape) / this.size;
+      data = sliceBytesElements(all, start * perItem, count * perItem);
+    } else {
+      const perItem = output.byteLength / this.size;
+      data = all.subarray(start * perItem, (start + count) * perItem);
+    }
+    return { name: output.name, datatype: output.datatype, shape: responseShape(output.shape, spec, batching, count), data };
+  }
+}
+
+/**
+ * The shape a client sees: the batch dim replaced by the request's own count, and the
+ * config dims instead of the model's when the config reshapes the output.
+ */
+function responseShape(modelShape: readonly number[], spec: TensorSpec | undefined, batching: boolean, count: number): number[] {
+  const itemShape = spec?.reshape !== undefined && !spec.dims.includes(-1) ? spec.dims : batching ? modelShape.slice(1) : modelShape;
+  return batching ? [count, ...itemShape] : [...itemShape];
+}

@@ -1,0 +1,19 @@
+import type { InferResponse } from '../core/infer-request.js';
+import type { ValidatedRequest } from '../core/request-validation.js';
+
+/**
+ * Decides when and with what company a request runs. Implementations own their queue;
+ * everything else only sends commands. Main thread only.
+ */
+export interface Scheduler {
+  /**
+   * Queues a request. Settles with its response, or with an InferError. If `signal`
+   * aborts while the request is still queued, it is removed and never computed; its
+   * reason (an InferError) is the rejection.
+   */
+  enqueue(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse>;
+  /** Requests queued or running. */
+  inflight(): number;
+  /** Rejects queued requests with SERVER_STOPPING and waits for running ones. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,133 @@
+import type { ServerConfig } from './server-config.js';
+import { envName, OPTIONS, type OptionSpec } from './options.js';
+
+/** A bad flag or environment variable; the message names it. Exit status 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** What the command line asked for besides a configuration. */
+export type CommandLine = { kind: 'run'; config: ServerConfig } | { kind: 'help' } | { kind: 'version' };
+
+type RawValues = Map<string, string[]>;
+
+/**
+ * Parses flags (`--name value`, `--name=value`; a bool flag alone means true) and
+ * NEREID_* variables (flags win), fills defaults, validates every value once, and
+ * returns a frozen ServerConfig. `terminal` says whether stdout is a TTY (for
+ * --log-format auto). Throws ConfigError naming the first bad flag.
+ */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, terminal = false): CommandLine {
+  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
+  if (argv.includes('--version')) return { kind: 'version' };
+  const values = readEnv(env);
+  for (const [name, list] of readArgv(argv)) values.set(name, list);
+  return { kind: 'run', config: deepFreeze(buildConfig(values, terminal)) };
+}
+
+function readArgv(argv: readonly string[]): RawValues {
+  const values: RawValues = new Map();
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!token.startsWith('--')) throw new ConfigError(`unexpected argument '${token}'; flags start with --`);
+    const eq = token.indexOf('=');
+    const name = token.slice(2, eq < 0 ? undefined : eq);
+    const option = findOption(name);
+    let value: string;
+    if (eq >= 0) value = token.slice(eq + 1);
+    else if (option.kind === 'bool' && (i + 1 >= argv.length || argv[i + 1]!.startsWith('--'))) value = 'true';
+    else if (i + 1 < argv.length) value = argv[++i]!;
+    else throw new ConfigError(`--${name} needs a value`);
+    const list = option.kind === 'list' ? [...(values.get(option.name) ?? []), value] : [value];
+    values.set(option.name, list);
+  }
+  return values;
+}
+
+function readEnv(env: NodeJS.ProcessEnv): RawValues {
+  const values: RawValues = new Map();
+  for (const option of OPTIONS) {
+    const raw = env[envName(option)];
+    if (raw === undefined || raw === '') continue;
+    values.set(option.name, option.kind === 'list' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [raw]);
+  }
+  return values;
+}
+
+function findOption(name: string): OptionSpec {
+  const option = OPTIONS.find((o) => o.name === name || o.aliases?.includes(name));
+  if (option === undefined) throw new ConfigError(`unknown flag --${name}; run with --help for the list`);
+  return option;
+}
+
+function buildConfig(values: RawValues, terminal: boolean): ServerConfig {
+  const str = (name: string, fallback: string) => values.get(name)?.at(-1) ?? fallback;
+  const int = (name: string, fallback: number, min: number, max: number) => {
+    const raw = values.get(name)?.at(-1);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
+      throw new ConfigError(`invalid value '${raw}' for --${name}: expected an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+  const bool = (name: string, fallback: boolean) => {
+    const raw = values.get(name)?.at(-1);
+    if (raw === undefined) return fallback;
+    if (/^(true|1|yes|on)$/i.test(raw)) return true;
+    if (/^(false|0|no|off)$/i.test(raw)) return false;
+    throw new ConfigError(`invalid value '${raw}' for --${name}: expected true or false`);
+  };
+  const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
+    const raw = str(name, fallback);
+    if (!(allowed as readonly string[]).includes(raw)) {
+      throw new ConfigError(`invalid value '${raw}' for --${name}: expected one of ${allowed.join(', ')}`);
+    }
+    return raw as T;
+  };
+
+  const repositories = values.get('model-repository') ?? [];
+  if (repositories.length === 0) throw new ConfigError('--model-repository is required (or NEREID_MODEL_REPOSITORY)');
+  const format = oneOf('log-format', 'auto', ['auto', 'json', 'pretty'] as const);
+  const verbose = int('log-verbose', 0, 0, 1000);
+  return {
+    modelRepositories: repositories,
+    serverName: str('server-name', 'nereid'),
+    grpc: {
+      address: str('grpc-address', '0.0.0.0'),
+      port: int('grpc-port', 8001, 0, 65535),
+      keepaliveTimeMs: int('grpc-keepalive-time', 7_200_000, 1, 2 ** 31 - 1),
+      keepaliveTimeoutMs: int('grpc-keepalive-timeout', 20_000, 1, 2 ** 31 - 1),
+      maxConnectionAgeMs: int('grpc-max-connection-age', 0, 0, 2 ** 31 - 1),
+    },
+    exitOnError: bool('exit-on-error', false),
+    strictReadiness: bool('strict-readiness', true),
+    autoCompleteConfig: !bool('disable-auto-complete-config', false),
+    defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? []),
+    exitTimeoutSecs: int('exit-timeout-secs', 30, 0, 86_400),
+    log: {
+      level: verbose > 0 ? 'debug' : oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error'] as const),
+      format: format === 'auto' ? (terminal ? 'pretty' : 'json') : format,
+    },
+  };
+}
+
+function backendSetting(entries: readonly string[]): number {
+  let maxBatch = 4;
+  for (const entry of entries) {
+    const match = /^onnxruntime,default-max-batch-size=(\d+)$/.exec(entry);
+    if (match === null) {
+      throw new ConfigError(`invalid value '${entry}' for --backend-config: supported is onnxruntime,default-max-batch-size=<n>`);
+    }
+    maxBatch = Number(match[1]);
+  }
+  return maxBatch;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,36 @@
+/** One command-line flag; its environment variable is NEREID_ + the name in UPPER_SNAKE. */
+export interface OptionSpec {
+  readonly name: string;
+  readonly kind: 'string' | 'int' | 'bool' | 'list';
+  readonly description: string;
+  /** Shown in --help and the README; undefined = required or computed. */
+  readonly defaultText?: string;
+  readonly aliases?: readonly string[];
+}
+
+/**
+ * Every flag the server takes. Names follow Triton's where Triton has the same setting,
+ * so existing command lines keep working.
+ */
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'model-repository', kind: 'list', aliases: ['model-store'], description: 'Model repository directory (Triton layout); repeat for several. Required.' },
+  { name: 'grpc-address', kind: 'string', defaultText: '0.0.0.0', description: 'Address the gRPC endpoint binds.' },
+  { name: 'grpc-port', kind: 'int', defaultText: '8001', description: 'gRPC port; 0 picks a free one.' },
+  { name: 'grpc-keepalive-time', kind: 'int', defaultText: '7200000', description: 'Milliseconds between keepalive pings on idle connections (Triton default).' },
+  { name: 'grpc-keepalive-timeout', kind: 'int', defaultText: '20000', description: 'Milliseconds to wait for a keepalive ping acknowledgement.' },
+  { name: 'grpc-max-connection-age', kind: 'int', defaultText: '0', description: 'Close client connections after this many ms (0 = never), so service meshes rebalance long-lived clients.' },
+  { name: 'server-name', kind: 'string', defaultText: 'nereid', description: 'Name reported by ServerMetadata.' },
+  { name: 'exit-on-error', kind: 'bool', defaultText: 'false', description: 'Exit at start-up if any model fails to load. Without it, Nereid exits only when no model loads.' },
+  { name: 'strict-readiness', kind: 'bool', defaultText: 'true', description: 'ServerReady (and health service "") only when every model is ready, as in Triton.' },
+  { name: 'disable-auto-complete-config', kind: 'bool', defaultText: 'false', description: 'Do not complete model configs from the ONNX graph.' },
+  { name: 'backend-config', kind: 'list', description: 'Backend setting as <backend>,<key>=<value>; supported: onnxruntime,default-max-batch-size=<n> (default 4).' },
+  { name: 'exit-timeout-secs', kind: 'int', defaultText: '30', description: 'Seconds shutdown waits for requests in flight before cancelling them.' },
+  { name: 'log-level', kind: 'string', defaultText: 'info', description: 'debug, info, warn or error.' },
+  { name: 'log-verbose', kind: 'int', defaultText: '0', description: 'Triton-style verbosity; any value > 0 means --log-level debug.' },
+  { name: 'log-format', kind: 'string', defaultText: 'auto', description: 'json, pretty, or auto (pretty on a terminal, JSON otherwise).' },
+];
+
+/** NEREID_GRPC_PORT for grpc-port. */
+export function envName(option: OptionSpec): string {
+  return `NEREID_${option.name.toUpperCase().replace(/-/g, '_')}`;
+}

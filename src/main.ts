@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * Command-line entry: nereid --model-repository models --grpc-port 8001.
+ * Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 for a bad flag.
+ */
+import { ConfigError, loadConfig } from './config/load-config.js';
+import { envName, OPTIONS } from './config/options.js';
+import { NereidServer, SERVER_VERSION, StartupError } from './server.js';
+import { createLogger } from './telemetry/logger.js';
+
+function usage(): string {
+  const lines = OPTIONS.map((o) => {
+    const flag = `--${o.name}${o.kind === 'bool' ? '[=true|false]' : ' <value>'}`;
+    const extra = [o.defaultText !== undefined ? `default ${o.defaultText}` : '', envName(o)].filter(Boolean).join('; ');
+    return `  ${flag}\n      ${o.description} (${extra})`;
+  });
+  return `Usage: nereid --model-repository <dir> [options]\n\n${lines.join('\n')}\n  --help\n  --version\n`;
+}
+
+async function main(): Promise<number> {
+  let command;
+  try {
+    command = loadConfig(process.argv.slice(2), process.env, process.stdout.isTTY === true);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`nereid: ${err.message}\n`);
+    return 2;
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(`${SERVER_VERSION}\n`);
+    return 0;
+  }
+  const { config } = command;
+  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  let server: NereidServer;
+  try {
+    server = await NereidServer.start(config, { logger });
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, err instanceof StartupError ? 'start-up failed' : 'unexpected start-up failure');
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, 'signal received');
+      server.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err: (err as Error).message }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`nereid: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

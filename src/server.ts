@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import type { ServerConfig } from './config/server-config.js';
+import { probeDevices } from './backend/device-probe.js';
+import type { DeviceInventory } from './core/execution.js';
+import type { Logger } from './core/logger.js';
+import { ModelRegistry } from './repository/model-registry.js';
+import { createServable } from './servable-factory.js';
+import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
+import type { ServerState } from './transport/grpc/service-context.js';
+
+/** Protocol extensions Nereid implements today (reported by ServerMetadata). */
+export const EXTENSIONS: readonly string[] = ['model_configuration'];
+
+/** Nereid's version, from package.json. */
+export const SERVER_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface ServerDependencies {
+  readonly logger: Logger;
+  /** The machine's devices; probed when absent (tests pass their own). */
+  readonly devices?: DeviceInventory;
+}
+
+/** Why start-up gave up; main.ts exits with status 1. */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/**
+ * The composition root: wires the registry, model runtimes and the gRPC endpoint from a
+ * frozen ServerConfig. Two servers can run in one process (tests do); nothing is global.
+ */
+export class NereidServer implements ServerState {
+  private stopping = false;
+  private stopped = false;
+  private readonly listeners: (() => void)[] = [];
+  private readonly endpoint: GrpcEndpoint;
+  private boundPort = 0;
+  private drainedInTime = true;
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly registry: ModelRegistry,
+    private readonly logger: Logger,
+  ) {
+    this.endpoint = new GrpcEndpoint(
+      { registry, state: this, serverName: config.serverName, serverVersion: SERVER_VERSION, extensions: EXTENSIONS, logger },
+      config.grpc,
+    );
+  }
+
+  /**
+   * Starts listening (so liveness answers during model loading), then loads every model.
+   * Throws StartupError when no model loads, or any fails with exitOnError.
+   */
+  static async start(config: ServerConfig, deps: ServerDependencies): Promise<NereidServer> {
+    const logger = deps.logger;
+    const devices = deps.devices ?? probeDevices();
+    logger.info({ cpuCores: devices.cpuCores, gpus: devices.gpuIds, providers: devices.providers }, 'devices');
+    const registry = new ModelRegistry({
+      repositories: config.modelRepositories,
+      definition: { autoComplete: config.autoCompleteConfig, defaultMaxBatchSize: config.defaultMaxBatchSize, devices },
+      createServable,
+      logger,
+    });
+    const server = new NereidServer(config, registry, logger);
+    server.boundPort = await server.endpoint.listen();
+    logger.info({ address: config.grpc.address, port: server.boundPort }, 'gRPC endpoint listening');
+    try {
+      await registry.loadAll();
+      server.checkStartup();
+    } catch (err) {
+      await server.stop();
+      throw err instanceof StartupError ? err : new StartupError((err as Error).message);
+    }
+    server.changed();
+    logger.info({ models: registry.index() }, 'server is ready');
+    return server;
+  }
+
+  /** The bound gRPC port (the real one when the config asked for port 0). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** False if the last stop had to cancel calls that outlived the exit timeout. */
+  get drainedGracefully(): boolean {
+    return this.drainedInTime;
+  }
+
+  isLive(): boolean {
+    return !this.stopped;
+  }
+
+  isReady(): boolean {
+    if (this.stopping) return false;
+    return this.config.strictReadiness ? this.registry.allReady() : true;
+  }
+
+  isStopping(): boolean {
+    return this.stopping;
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Graceful stop: readiness and health go NOT_SERVING first, new inference is refused,
+   * calls in flight get up to exitTimeoutSecs to finish, then the models unload.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.changed();
+    this.logger.info({ graceSecs: this.config.exitTimeoutSecs }, 'shutting down: refusing new requests, finishing those in flight');
+    this.drainedInTime = await this.endpoint.close(this.config.exitTimeoutSecs * 1000);
+    if (!this.drainedInTime) this.logger.warn('calls still open after the exit timeout were cancelled');
+    await this.registry.unloadAll();
+    this.stopped = true;
+    this.logger.info('shutdown complete');
+  }
+
+  private checkStartup(): void {
+    const rows = this.registry.index();
+    const failed = rows.filter((r) => r.state !== 'READY');
+    if (rows.length > 0 && failed.length === rows.length) {
+      throw new StartupError(`no model could be loaded: ${failed.map((r) => r.reason).join('; ')}`);
+    }
+    if (this.config.exitOnError && failed.length > 0) {
+      throw new StartupError(`--exit-on-error: ${failed.map((r) => r.reason).join('; ')}`);
+    }
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

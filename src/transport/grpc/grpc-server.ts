@@ -1,0 +1,83 @@
+import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
+import { HealthService } from '../../generated/health.js';
+import { healthService } from './health-service.js';
+import { inferHandler } from './infer-handler.js';
+import { metadataHandlers } from './metadata-handlers.js';
+import { addReflection } from './reflection.js';
+import { InferenceServiceDefinition } from './service-definitions.js';
+import type { ServiceContext } from './service-context.js';
+import { unimplementedHandlers } from './unimplemented-handlers.js';
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Listening options for the gRPC endpoint. */
+export interface GrpcOptions {
+  readonly address: string;
+  readonly port: number;
+  /** Triton-compatible keepalive: first ping after this many ms without activity. */
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /** Close connections after this long (0 = never), so meshes rebalance long-lived clients. */
+  readonly maxConnectionAgeMs: number;
+}
+
+/**
+ * The gRPC endpoint: GRPCInferenceService, grpc.health.v1 and reflection on one port.
+ * Message limits match Triton (2 GiB - 1 both ways).
+ */
+export class GrpcEndpoint {
+  private readonly server: Server;
+  private readonly health: ReturnType<typeof healthService>;
+
+  constructor(
+    context: ServiceContext,
+    private readonly options: GrpcOptions,
+  ) {
+    const channelOptions: ChannelOptions = {
+      'grpc.max_receive_message_length': INT32_MAX,
+      'grpc.max_send_message_length': INT32_MAX,
+      'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+      ...(options.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs } : {}),
+    };
+    this.server = new Server(channelOptions);
+    this.server.addService(InferenceServiceDefinition, {
+      ...metadataHandlers(context),
+      ...inferHandler(context),
+      ...unimplementedHandlers(),
+    });
+    this.health = healthService(context);
+    this.server.addService(HealthService, this.health.service);
+    addReflection(this.server);
+  }
+
+  /** Binds and starts serving; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number> {
+    const target = `${this.options.address.includes(':') ? `[${this.options.address}]` : this.options.address}:${this.options.port}`;
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => {
+        if (err !== null) reject(new Error(`cannot listen for gRPC on ${target}: ${err.message}`));
+        else resolve(port);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting connections and waits for calls in flight to finish, up to
+   * `graceMs`; then cancels whatever is left. Resolves true when everything drained in time.
+   */
+  async close(graceMs: number): Promise<boolean> {
+    this.health.endWatches();
+    const graceful = new Promise<boolean>((resolve) => this.server.tryShutdown(() => resolve(true)));
+    let timer: NodeJS.Timeout | undefined;
+    const forced = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve(false);
+      }, graceMs);
+    });
+    const drained = await Promise.race([graceful, forced]);
+    clearTimeout(timer);
+    return drained;
+  }
+}

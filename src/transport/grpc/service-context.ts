@@ -1,0 +1,25 @@
+import type { Logger } from '../../core/logger.js';
+import type { ModelRegistry } from '../../repository/model-registry.js';
+
+/** Server-wide state the handlers read; implemented by server.ts. Main thread only. */
+export interface ServerState {
+  /** Live: the process is up (false only after shutdown has finished). */
+  isLive(): boolean;
+  /** Ready: accepting inference (with --strict-readiness, only when every model is ready). */
+  isReady(): boolean;
+  /** Shutdown has begun: new inference is refused. */
+  isStopping(): boolean;
+  /** Registers a callback for any change that can alter readiness. */
+  onChange(listener: () => void): void;
+}
+
+/** Everything the gRPC services need, passed in by server.ts (no globals). */
+export interface ServiceContext {
+  readonly registry: ModelRegistry;
+  readonly state: ServerState;
+  readonly serverName: string;
+  readonly serverVersion: string;
+  /** Protocol extensions actually implemented, reported by ServerMetadata. */
+  readonly extensions: readonly string[];
+  readonly logger: Logger;
+}

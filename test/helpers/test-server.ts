@@ -1,0 +1,44 @@
+/** Starts the real server on a loopback port 0 with a real gRPC client, for integration tests. */
+import { loadConfig } from '../../src/config/load-config.js';
+import type { ServerConfig } from '../../src/config/server-config.js';
+import type { DeviceInventory } from '../../src/core/execution.js';
+import { NereidServer } from '../../src/server.js';
+import { createLogger } from '../../src/telemetry/logger.js';
+import { TestClient } from './grpc-client.js';
+
+export interface TestServer {
+  readonly server: NereidServer;
+  readonly client: TestClient;
+  /** Stops client and server, and checks that no call was left open. */
+  stop(): Promise<void>;
+}
+
+/** A ServerConfig from flags, with a loopback address and port 0 already set. */
+export function testConfig(repositories: readonly string[], flags: readonly string[] = []): ServerConfig {
+  const argv = ['--grpc-address', '127.0.0.1', '--grpc-port', '0', '--exit-timeout-secs', '5', ...flags];
+  for (const repository of repositories) argv.push('--model-repository', repository);
+  const command = loadConfig(argv, {});
+  if (command.kind !== 'run') throw new Error('unexpected command');
+  return command.config;
+}
+
+export async function startTestServer(
+  repositories: readonly string[],
+  options: { flags?: readonly string[]; devices?: DeviceInventory } = {},
+): Promise<TestServer> {
+  const logger = createLogger({ level: (process.env['NEREID_TEST_LOG'] as 'debug' | undefined) ?? 'silent', format: 'json' });
+  const server = await NereidServer.start(testConfig(repositories, options.flags), {
+    logger,
+    ...(options.devices !== undefined ? { devices: options.devices } : {}),
+  });
+  const client = new TestClient(`127.0.0.1:${server.port}`);
+  return {
+    server,
+    client,
+    async stop() {
+      client.close();
+      await server.stop();
+      if (!server.drainedGracefully) throw new Error('server shutdown had to cancel calls that were still open');
+    },
+  };
+}

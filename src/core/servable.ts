@@ -22,8 +22,12 @@ export interface Servable {
   /** Requests queued or running. */
   inflight(): number;
   instances(): readonly InstanceStatus[];
-  /** Kills one instance's worker as a crash would, for fault drills and tests. */
-  crashInstance(name: string): Promise<void>;
+  /**
+   * Fault drill: makes one instance's worker exit as a crash would. It reads the order
+   * between executions, so the execution it is running completes and the next one sent
+   * to it fails with INSTANCE_FAILED; the instance is then replaced.
+   */
+  crashInstance(name: string): void;
   /** Finishes what is running, fails what is queued, and stops the instances. */
   stop(): Promise<void>;
 }

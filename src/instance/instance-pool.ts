@@ -80,9 +80,9 @@ export class InstancePool implements ExecutorPool {
     }));
   }
 
-  /** Kills one instance's worker as a crash would (fault injection for tests and drills). */
-  async crash(instanceName: string): Promise<void> {
-    await this.slots.find((s) => s.plan.name === instanceName)?.instance?.terminate();
+  /** Fault drill: makes one instance's worker exit as a crash would (see CrashMessage). */
+  crash(instanceName: string): void {
+    this.slots.find((s) => s.plan.name === instanceName)?.instance?.crash();
   }
 
   /** Stops every instance, letting a running execution finish first. */

@@ -14,7 +14,7 @@ export interface WorkerStartup {
 }
 
 /** Main -> worker. */
-export type ToWorker = RunMessage | StopMessage;
+export type ToWorker = RunMessage | StopMessage | CrashMessage;
 
 export interface RunMessage {
   readonly type: 'run';
@@ -25,6 +25,15 @@ export interface RunMessage {
 
 export interface StopMessage {
   readonly type: 'stop';
+}
+
+/**
+ * Fault drill: the worker exits at once with a non-zero code when it reads this, as a
+ * crashed worker would. Messages are read between executions, so an execution already
+ * running completes first, and one sent after this message is lost with the worker.
+ */
+export interface CrashMessage {
+  readonly type: 'crash';
 }
 
 /** Worker -> main. */

@@ -26,6 +26,9 @@ export class ModelInstance {
   private nextRunId = 1;
   private pending: Pending | undefined;
   private failureListener: ((reason: string) => void) | undefined;
+  private onStartupEnd: ((error?: Error) => void) | undefined;
+  /** Set by stop() while an execution is still running; called once it has answered. */
+  private afterRun: (() => void) | undefined;
 
   private constructor(
     readonly plan: InstancePlan,
@@ -46,7 +49,6 @@ export class ModelInstance {
     });
   }
 
-  private onStartupEnd: ((error?: Error) => void) | undefined;
 
   get name(): string {
     return this.plan.name;
@@ -80,10 +82,16 @@ export class ModelInstance {
     });
   }
 
-  /** Asks the worker to release its session and exit; terminates it if that takes too long. */
+  /**
+   * Asks the worker to release its session and exit, after the execution in flight (if
+   * any) has answered. Terminates it only if it then fails to exit: terminating a worker
+   * while onnxruntime-node is inside `run` aborts the whole process.
+   */
   async stop(timeoutMs = 5000): Promise<void> {
     if (this.state === 'stopped' || this.state === 'failed') return;
+    const running = this.pending;
     this.state = 'stopped';
+    if (running !== undefined) await new Promise<void>((resolve) => (this.afterRun = resolve));
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.post({ type: 'stop' });
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
@@ -91,9 +99,9 @@ export class ModelInstance {
     clearTimeout(timer);
   }
 
-  /** Kills the worker at once, as a crash would; the in-flight execution fails. */
-  async terminate(): Promise<void> {
-    await this.worker.terminate();
+  /** Fault drill: makes the worker exit as a crash would (see CrashMessage). */
+  crash(): void {
+    this.post({ type: 'crash' });
   }
 
   private post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
@@ -119,6 +127,8 @@ export class ModelInstance {
         if (pending === undefined || pending.runId !== message.runId) return;
         this.pending = undefined;
         if (this.state === 'busy') this.state = 'idle';
+        this.afterRun?.();
+        this.afterRun = undefined;
         if (message.type === 'result') {
           pending.resolve({ outputs: message.outputs, inputBuffers: message.inputBuffers, compute: message.compute });
         } else {
@@ -134,7 +144,9 @@ export class ModelInstance {
 
   private handleDeath(reason: string): void {
     const wasStarting = this.onStartupEnd !== undefined;
-    if (this.state === 'stopped' || this.state === 'failed') return;
+    this.afterRun?.();
+    this.afterRun = undefined;
+    if (this.state === 'failed' || (this.state === 'stopped' && this.pending === undefined)) return;
     this.state = 'failed';
     if (wasStarting) {
       this.onStartupEnd?.(new Error(reason));

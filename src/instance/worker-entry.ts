@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       chain = chain.then(() => session.release()).finally(() => port!.close());
       return;
     }
+    if (message.type === 'crash') process.exit(70);
     chain = chain.then(() => handleRun(session, message));
   });
   post({ type: 'ready' });

@@ -528,10 +528,10 @@ export const ServerLiveRequest: MessageFns<ServerLiveRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ServerLiveRequest>, I>>(base?: I): ServerLiveRequest {
-    return ServerLiveRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ServerLiveRequest>): ServerLiveRequest {
+    return ServerLiveRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ServerLiveRequest>, I>>(_: I): ServerLiveRequest {
+  fromPartial(_: DeepPartial<ServerLiveRequest>): ServerLiveRequest {
     const message = createBaseServerLiveRequest();
     return message;
   },
@@ -594,10 +594,10 @@ export const ServerLiveResponse: MessageFns<ServerLiveResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ServerLiveResponse>, I>>(base?: I): ServerLiveResponse {
-    return ServerLiveResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ServerLiveResponse>): ServerLiveResponse {
+    return ServerLiveResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ServerLiveResponse>, I>>(object: I): ServerLiveResponse {
+  fromPartial(object: DeepPartial<ServerLiveResponse>): ServerLiveResponse {
     const message = createBaseServerLiveResponse();
     message.live = object.live ?? false;
     return message;
@@ -647,10 +647,10 @@ export const ServerReadyRequest: MessageFns<ServerReadyRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ServerReadyRequest>, I>>(base?: I): ServerReadyRequest {
-    return ServerReadyRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ServerReadyRequest>): ServerReadyRequest {
+    return ServerReadyRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ServerReadyRequest>, I>>(_: I): ServerReadyRequest {
+  fromPartial(_: DeepPartial<ServerReadyRequest>): ServerReadyRequest {
     const message = createBaseServerReadyRequest();
     return message;
   },
@@ -713,10 +713,10 @@ export const ServerReadyResponse: MessageFns<ServerReadyResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ServerReadyResponse>, I>>(base?: I): ServerReadyResponse {
-    return ServerReadyResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ServerReadyResponse>): ServerReadyResponse {
+    return ServerReadyResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ServerReadyResponse>, I>>(object: I): ServerReadyResponse {
+  fromPartial(object: DeepPartial<ServerReadyResponse>): ServerReadyResponse {
     const message = createBaseServerReadyResponse();
     message.ready = object.ready ?? false;
     return message;
@@ -797,10 +797,10 @@ export const ModelReadyRequest: MessageFns<ModelReadyRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelReadyRequest>, I>>(base?: I): ModelReadyRequest {
-    return ModelReadyRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelReadyRequest>): ModelReadyRequest {
+    return ModelReadyRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelReadyRequest>, I>>(object: I): ModelReadyRequest {
+  fromPartial(object: DeepPartial<ModelReadyRequest>): ModelReadyRequest {
     const message = createBaseModelReadyRequest();
     message.name = object.name ?? "";
     message.version = object.version ?? "";
@@ -865,10 +865,10 @@ export const ModelReadyResponse: MessageFns<ModelReadyResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelReadyResponse>, I>>(base?: I): ModelReadyResponse {
-    return ModelReadyResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelReadyResponse>): ModelReadyResponse {
+    return ModelReadyResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelReadyResponse>, I>>(object: I): ModelReadyResponse {
+  fromPartial(object: DeepPartial<ModelReadyResponse>): ModelReadyResponse {
     const message = createBaseModelReadyResponse();
     message.ready = object.ready ?? false;
     return message;
@@ -918,10 +918,10 @@ export const ServerMetadataRequest: MessageFns<ServerMetadataRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ServerMetadataRequest>, I>>(base?: I): ServerMetadataRequest {
-    return ServerMetadataRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ServerMetadataRequest>): ServerMetadataRequest {
+    return ServerMetadataRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ServerMetadataRequest>, I>>(_: I): ServerMetadataRequest {
+  fromPartial(_: DeepPartial<ServerMetadataRequest>): ServerMetadataRequest {
     const message = createBaseServerMetadataRequest();
     return message;
   },
@@ -1018,10 +1018,10 @@ export const ServerMetadataResponse: MessageFns<ServerMetadataResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ServerMetadataResponse>, I>>(base?: I): ServerMetadataResponse {
-    return ServerMetadataResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ServerMetadataResponse>): ServerMetadataResponse {
+    return ServerMetadataResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ServerMetadataResponse>, I>>(object: I): ServerMetadataResponse {
+  fromPartial(object: DeepPartial<ServerMetadataResponse>): ServerMetadataResponse {
     const message = createBaseServerMetadataResponse();
     message.name = object.name ?? "";
     message.version = object.version ?? "";
@@ -1104,10 +1104,10 @@ export const ModelMetadataRequest: MessageFns<ModelMetadataRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelMetadataRequest>, I>>(base?: I): ModelMetadataRequest {
-    return ModelMetadataRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelMetadataRequest>): ModelMetadataRequest {
+    return ModelMetadataRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelMetadataRequest>, I>>(object: I): ModelMetadataRequest {
+  fromPartial(object: DeepPartial<ModelMetadataRequest>): ModelMetadataRequest {
     const message = createBaseModelMetadataRequest();
     message.name = object.name ?? "";
     message.version = object.version ?? "";
@@ -1238,10 +1238,10 @@ export const ModelMetadataResponse: MessageFns<ModelMetadataResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelMetadataResponse>, I>>(base?: I): ModelMetadataResponse {
-    return ModelMetadataResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelMetadataResponse>): ModelMetadataResponse {
+    return ModelMetadataResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelMetadataResponse>, I>>(object: I): ModelMetadataResponse {
+  fromPartial(object: DeepPartial<ModelMetadataResponse>): ModelMetadataResponse {
     const message = createBaseModelMetadataResponse();
     message.name = object.name ?? "";
     message.versions = object.versions?.map((e) => e) || [];
@@ -1358,14 +1358,10 @@ export const ModelMetadataResponse_TensorMetadata: MessageFns<ModelMetadataRespo
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelMetadataResponse_TensorMetadata>, I>>(
-    base?: I,
-  ): ModelMetadataResponse_TensorMetadata {
-    return ModelMetadataResponse_TensorMetadata.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelMetadataResponse_TensorMetadata>): ModelMetadataResponse_TensorMetadata {
+    return ModelMetadataResponse_TensorMetadata.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelMetadataResponse_TensorMetadata>, I>>(
-    object: I,
-  ): ModelMetadataResponse_TensorMetadata {
+  fromPartial(object: DeepPartial<ModelMetadataResponse_TensorMetadata>): ModelMetadataResponse_TensorMetadata {
     const message = createBaseModelMetadataResponse_TensorMetadata();
     message.name = object.name ?? "";
     message.datatype = object.datatype ?? "";
@@ -1513,10 +1509,10 @@ export const InferParameter: MessageFns<InferParameter> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<InferParameter>, I>>(base?: I): InferParameter {
-    return InferParameter.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<InferParameter>): InferParameter {
+    return InferParameter.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<InferParameter>, I>>(object: I): InferParameter {
+  fromPartial(object: DeepPartial<InferParameter>): InferParameter {
     const message = createBaseInferParameter();
     switch (object.parameterChoice?.$case) {
       case "boolParam": {
@@ -1863,10 +1859,10 @@ export const InferTensorContents: MessageFns<InferTensorContents> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<InferTensorContents>, I>>(base?: I): InferTensorContents {
-    return InferTensorContents.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<InferTensorContents>): InferTensorContents {
+    return InferTensorContents.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<InferTensorContents>, I>>(object: I): InferTensorContents {
+  fromPartial(object: DeepPartial<InferTensorContents>): InferTensorContents {
     const message = createBaseInferTensorContents();
     message.boolContents = object.boolContents?.map((e) => e) || [];
     message.intContents = object.intContents?.map((e) => e) || [];
@@ -2067,10 +2063,10 @@ export const ModelInferRequest: MessageFns<ModelInferRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferRequest>, I>>(base?: I): ModelInferRequest {
-    return ModelInferRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInferRequest>): ModelInferRequest {
+    return ModelInferRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferRequest>, I>>(object: I): ModelInferRequest {
+  fromPartial(object: DeepPartial<ModelInferRequest>): ModelInferRequest {
     const message = createBaseModelInferRequest();
     message.modelName = object.modelName ?? "";
     message.modelVersion = object.modelVersion ?? "";
@@ -2250,14 +2246,10 @@ export const ModelInferRequest_InferInputTensor: MessageFns<ModelInferRequest_In
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferRequest_InferInputTensor>, I>>(
-    base?: I,
-  ): ModelInferRequest_InferInputTensor {
-    return ModelInferRequest_InferInputTensor.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInferRequest_InferInputTensor>): ModelInferRequest_InferInputTensor {
+    return ModelInferRequest_InferInputTensor.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferRequest_InferInputTensor>, I>>(
-    object: I,
-  ): ModelInferRequest_InferInputTensor {
+  fromPartial(object: DeepPartial<ModelInferRequest_InferInputTensor>): ModelInferRequest_InferInputTensor {
     const message = createBaseModelInferRequest_InferInputTensor();
     message.name = object.name ?? "";
     message.datatype = object.datatype ?? "";
@@ -2357,13 +2349,13 @@ export const ModelInferRequest_InferInputTensor_ParametersEntry: MessageFns<
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferRequest_InferInputTensor_ParametersEntry>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelInferRequest_InferInputTensor_ParametersEntry>,
   ): ModelInferRequest_InferInputTensor_ParametersEntry {
-    return ModelInferRequest_InferInputTensor_ParametersEntry.fromPartial(base ?? ({} as any));
+    return ModelInferRequest_InferInputTensor_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferRequest_InferInputTensor_ParametersEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelInferRequest_InferInputTensor_ParametersEntry>,
   ): ModelInferRequest_InferInputTensor_ParametersEntry {
     const message = createBaseModelInferRequest_InferInputTensor_ParametersEntry();
     message.key = object.key ?? "";
@@ -2476,13 +2468,13 @@ export const ModelInferRequest_InferRequestedOutputTensor: MessageFns<ModelInfer
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferRequest_InferRequestedOutputTensor>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelInferRequest_InferRequestedOutputTensor>,
   ): ModelInferRequest_InferRequestedOutputTensor {
-    return ModelInferRequest_InferRequestedOutputTensor.fromPartial(base ?? ({} as any));
+    return ModelInferRequest_InferRequestedOutputTensor.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferRequest_InferRequestedOutputTensor>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelInferRequest_InferRequestedOutputTensor>,
   ): ModelInferRequest_InferRequestedOutputTensor {
     const message = createBaseModelInferRequest_InferRequestedOutputTensor();
     message.name = object.name ?? "";
@@ -2581,13 +2573,13 @@ export const ModelInferRequest_InferRequestedOutputTensor_ParametersEntry: Messa
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferRequest_InferRequestedOutputTensor_ParametersEntry>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelInferRequest_InferRequestedOutputTensor_ParametersEntry>,
   ): ModelInferRequest_InferRequestedOutputTensor_ParametersEntry {
-    return ModelInferRequest_InferRequestedOutputTensor_ParametersEntry.fromPartial(base ?? ({} as any));
+    return ModelInferRequest_InferRequestedOutputTensor_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferRequest_InferRequestedOutputTensor_ParametersEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelInferRequest_InferRequestedOutputTensor_ParametersEntry>,
   ): ModelInferRequest_InferRequestedOutputTensor_ParametersEntry {
     const message = createBaseModelInferRequest_InferRequestedOutputTensor_ParametersEntry();
     message.key = object.key ?? "";
@@ -2672,14 +2664,10 @@ export const ModelInferRequest_ParametersEntry: MessageFns<ModelInferRequest_Par
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferRequest_ParametersEntry>, I>>(
-    base?: I,
-  ): ModelInferRequest_ParametersEntry {
-    return ModelInferRequest_ParametersEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInferRequest_ParametersEntry>): ModelInferRequest_ParametersEntry {
+    return ModelInferRequest_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferRequest_ParametersEntry>, I>>(
-    object: I,
-  ): ModelInferRequest_ParametersEntry {
+  fromPartial(object: DeepPartial<ModelInferRequest_ParametersEntry>): ModelInferRequest_ParametersEntry {
     const message = createBaseModelInferRequest_ParametersEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -2859,10 +2847,10 @@ export const ModelInferResponse: MessageFns<ModelInferResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferResponse>, I>>(base?: I): ModelInferResponse {
-    return ModelInferResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInferResponse>): ModelInferResponse {
+    return ModelInferResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferResponse>, I>>(object: I): ModelInferResponse {
+  fromPartial(object: DeepPartial<ModelInferResponse>): ModelInferResponse {
     const message = createBaseModelInferResponse();
     message.modelName = object.modelName ?? "";
     message.modelVersion = object.modelVersion ?? "";
@@ -3041,14 +3029,10 @@ export const ModelInferResponse_InferOutputTensor: MessageFns<ModelInferResponse
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferResponse_InferOutputTensor>, I>>(
-    base?: I,
-  ): ModelInferResponse_InferOutputTensor {
-    return ModelInferResponse_InferOutputTensor.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInferResponse_InferOutputTensor>): ModelInferResponse_InferOutputTensor {
+    return ModelInferResponse_InferOutputTensor.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferResponse_InferOutputTensor>, I>>(
-    object: I,
-  ): ModelInferResponse_InferOutputTensor {
+  fromPartial(object: DeepPartial<ModelInferResponse_InferOutputTensor>): ModelInferResponse_InferOutputTensor {
     const message = createBaseModelInferResponse_InferOutputTensor();
     message.name = object.name ?? "";
     message.datatype = object.datatype ?? "";
@@ -3148,13 +3132,13 @@ export const ModelInferResponse_InferOutputTensor_ParametersEntry: MessageFns<
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferResponse_InferOutputTensor_ParametersEntry>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelInferResponse_InferOutputTensor_ParametersEntry>,
   ): ModelInferResponse_InferOutputTensor_ParametersEntry {
-    return ModelInferResponse_InferOutputTensor_ParametersEntry.fromPartial(base ?? ({} as any));
+    return ModelInferResponse_InferOutputTensor_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferResponse_InferOutputTensor_ParametersEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelInferResponse_InferOutputTensor_ParametersEntry>,
   ): ModelInferResponse_InferOutputTensor_ParametersEntry {
     const message = createBaseModelInferResponse_InferOutputTensor_ParametersEntry();
     message.key = object.key ?? "";
@@ -3239,14 +3223,10 @@ export const ModelInferResponse_ParametersEntry: MessageFns<ModelInferResponse_P
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInferResponse_ParametersEntry>, I>>(
-    base?: I,
-  ): ModelInferResponse_ParametersEntry {
-    return ModelInferResponse_ParametersEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInferResponse_ParametersEntry>): ModelInferResponse_ParametersEntry {
+    return ModelInferResponse_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInferResponse_ParametersEntry>, I>>(
-    object: I,
-  ): ModelInferResponse_ParametersEntry {
+  fromPartial(object: DeepPartial<ModelInferResponse_ParametersEntry>): ModelInferResponse_ParametersEntry {
     const message = createBaseModelInferResponse_ParametersEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -3338,10 +3318,10 @@ export const ModelStreamInferResponse: MessageFns<ModelStreamInferResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelStreamInferResponse>, I>>(base?: I): ModelStreamInferResponse {
-    return ModelStreamInferResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelStreamInferResponse>): ModelStreamInferResponse {
+    return ModelStreamInferResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelStreamInferResponse>, I>>(object: I): ModelStreamInferResponse {
+  fromPartial(object: DeepPartial<ModelStreamInferResponse>): ModelStreamInferResponse {
     const message = createBaseModelStreamInferResponse();
     message.errorMessage = object.errorMessage ?? "";
     message.inferResponse = (object.inferResponse !== undefined && object.inferResponse !== null)
@@ -3425,10 +3405,10 @@ export const ModelConfigRequest: MessageFns<ModelConfigRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelConfigRequest>, I>>(base?: I): ModelConfigRequest {
-    return ModelConfigRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelConfigRequest>): ModelConfigRequest {
+    return ModelConfigRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelConfigRequest>, I>>(object: I): ModelConfigRequest {
+  fromPartial(object: DeepPartial<ModelConfigRequest>): ModelConfigRequest {
     const message = createBaseModelConfigRequest();
     message.name = object.name ?? "";
     message.version = object.version ?? "";
@@ -3493,10 +3473,10 @@ export const ModelConfigResponse: MessageFns<ModelConfigResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelConfigResponse>, I>>(base?: I): ModelConfigResponse {
-    return ModelConfigResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelConfigResponse>): ModelConfigResponse {
+    return ModelConfigResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelConfigResponse>, I>>(object: I): ModelConfigResponse {
+  fromPartial(object: DeepPartial<ModelConfigResponse>): ModelConfigResponse {
     const message = createBaseModelConfigResponse();
     message.config = (object.config !== undefined && object.config !== null)
       ? ModelConfig.fromPartial(object.config)
@@ -3579,10 +3559,10 @@ export const ModelStatisticsRequest: MessageFns<ModelStatisticsRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelStatisticsRequest>, I>>(base?: I): ModelStatisticsRequest {
-    return ModelStatisticsRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelStatisticsRequest>): ModelStatisticsRequest {
+    return ModelStatisticsRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelStatisticsRequest>, I>>(object: I): ModelStatisticsRequest {
+  fromPartial(object: DeepPartial<ModelStatisticsRequest>): ModelStatisticsRequest {
     const message = createBaseModelStatisticsRequest();
     message.name = object.name ?? "";
     message.version = object.version ?? "";
@@ -3667,10 +3647,10 @@ export const StatisticDuration: MessageFns<StatisticDuration> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<StatisticDuration>, I>>(base?: I): StatisticDuration {
-    return StatisticDuration.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<StatisticDuration>): StatisticDuration {
+    return StatisticDuration.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<StatisticDuration>, I>>(object: I): StatisticDuration {
+  fromPartial(object: DeepPartial<StatisticDuration>): StatisticDuration {
     const message = createBaseStatisticDuration();
     message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
     message.ns = (object.ns !== undefined && object.ns !== null) ? BigInt(object.ns) : 0n;
@@ -3871,10 +3851,10 @@ export const InferStatistics: MessageFns<InferStatistics> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<InferStatistics>, I>>(base?: I): InferStatistics {
-    return InferStatistics.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<InferStatistics>): InferStatistics {
+    return InferStatistics.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<InferStatistics>, I>>(object: I): InferStatistics {
+  fromPartial(object: DeepPartial<InferStatistics>): InferStatistics {
     const message = createBaseInferStatistics();
     message.success = (object.success !== undefined && object.success !== null)
       ? StatisticDuration.fromPartial(object.success)
@@ -4057,10 +4037,10 @@ export const InferResponseStatistics: MessageFns<InferResponseStatistics> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<InferResponseStatistics>, I>>(base?: I): InferResponseStatistics {
-    return InferResponseStatistics.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<InferResponseStatistics>): InferResponseStatistics {
+    return InferResponseStatistics.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<InferResponseStatistics>, I>>(object: I): InferResponseStatistics {
+  fromPartial(object: DeepPartial<InferResponseStatistics>): InferResponseStatistics {
     const message = createBaseInferResponseStatistics();
     message.computeInfer = (object.computeInfer !== undefined && object.computeInfer !== null)
       ? StatisticDuration.fromPartial(object.computeInfer)
@@ -4207,10 +4187,10 @@ export const InferBatchStatistics: MessageFns<InferBatchStatistics> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<InferBatchStatistics>, I>>(base?: I): InferBatchStatistics {
-    return InferBatchStatistics.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<InferBatchStatistics>): InferBatchStatistics {
+    return InferBatchStatistics.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<InferBatchStatistics>, I>>(object: I): InferBatchStatistics {
+  fromPartial(object: DeepPartial<InferBatchStatistics>): InferBatchStatistics {
     const message = createBaseInferBatchStatistics();
     message.batchSize = (object.batchSize !== undefined && object.batchSize !== null) ? BigInt(object.batchSize) : 0n;
     message.computeInput = (object.computeInput !== undefined && object.computeInput !== null)
@@ -4325,10 +4305,10 @@ export const MemoryUsage: MessageFns<MemoryUsage> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<MemoryUsage>, I>>(base?: I): MemoryUsage {
-    return MemoryUsage.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<MemoryUsage>): MemoryUsage {
+    return MemoryUsage.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<MemoryUsage>, I>>(object: I): MemoryUsage {
+  fromPartial(object: DeepPartial<MemoryUsage>): MemoryUsage {
     const message = createBaseMemoryUsage();
     message.type = object.type ?? "";
     message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
@@ -4594,10 +4574,10 @@ export const ModelStatistics: MessageFns<ModelStatistics> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelStatistics>, I>>(base?: I): ModelStatistics {
-    return ModelStatistics.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelStatistics>): ModelStatistics {
+    return ModelStatistics.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelStatistics>, I>>(object: I): ModelStatistics {
+  fromPartial(object: DeepPartial<ModelStatistics>): ModelStatistics {
     const message = createBaseModelStatistics();
     message.name = object.name ?? "";
     message.version = object.version ?? "";
@@ -4703,14 +4683,10 @@ export const ModelStatistics_ResponseStatsEntry: MessageFns<ModelStatistics_Resp
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelStatistics_ResponseStatsEntry>, I>>(
-    base?: I,
-  ): ModelStatistics_ResponseStatsEntry {
-    return ModelStatistics_ResponseStatsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelStatistics_ResponseStatsEntry>): ModelStatistics_ResponseStatsEntry {
+    return ModelStatistics_ResponseStatsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelStatistics_ResponseStatsEntry>, I>>(
-    object: I,
-  ): ModelStatistics_ResponseStatsEntry {
+  fromPartial(object: DeepPartial<ModelStatistics_ResponseStatsEntry>): ModelStatistics_ResponseStatsEntry {
     const message = createBaseModelStatistics_ResponseStatsEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -4783,10 +4759,10 @@ export const ModelStatisticsResponse: MessageFns<ModelStatisticsResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelStatisticsResponse>, I>>(base?: I): ModelStatisticsResponse {
-    return ModelStatisticsResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelStatisticsResponse>): ModelStatisticsResponse {
+    return ModelStatisticsResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelStatisticsResponse>, I>>(object: I): ModelStatisticsResponse {
+  fromPartial(object: DeepPartial<ModelStatisticsResponse>): ModelStatisticsResponse {
     const message = createBaseModelStatisticsResponse();
     message.modelStats = object.modelStats?.map((e) => ModelStatistics.fromPartial(e)) || [];
     return message;
@@ -4912,10 +4888,10 @@ export const ModelRepositoryParameter: MessageFns<ModelRepositoryParameter> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelRepositoryParameter>, I>>(base?: I): ModelRepositoryParameter {
-    return ModelRepositoryParameter.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelRepositoryParameter>): ModelRepositoryParameter {
+    return ModelRepositoryParameter.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelRepositoryParameter>, I>>(object: I): ModelRepositoryParameter {
+  fromPartial(object: DeepPartial<ModelRepositoryParameter>): ModelRepositoryParameter {
     const message = createBaseModelRepositoryParameter();
     switch (object.parameterChoice?.$case) {
       case "boolParam": {
@@ -5025,10 +5001,10 @@ export const RepositoryIndexRequest: MessageFns<RepositoryIndexRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryIndexRequest>, I>>(base?: I): RepositoryIndexRequest {
-    return RepositoryIndexRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryIndexRequest>): RepositoryIndexRequest {
+    return RepositoryIndexRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryIndexRequest>, I>>(object: I): RepositoryIndexRequest {
+  fromPartial(object: DeepPartial<RepositoryIndexRequest>): RepositoryIndexRequest {
     const message = createBaseRepositoryIndexRequest();
     message.repositoryName = object.repositoryName ?? "";
     message.ready = object.ready ?? false;
@@ -5097,10 +5073,10 @@ export const RepositoryIndexResponse: MessageFns<RepositoryIndexResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryIndexResponse>, I>>(base?: I): RepositoryIndexResponse {
-    return RepositoryIndexResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryIndexResponse>): RepositoryIndexResponse {
+    return RepositoryIndexResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryIndexResponse>, I>>(object: I): RepositoryIndexResponse {
+  fromPartial(object: DeepPartial<RepositoryIndexResponse>): RepositoryIndexResponse {
     const message = createBaseRepositoryIndexResponse();
     message.models = object.models?.map((e) => RepositoryIndexResponse_ModelIndex.fromPartial(e)) || [];
     return message;
@@ -5211,14 +5187,10 @@ export const RepositoryIndexResponse_ModelIndex: MessageFns<RepositoryIndexRespo
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryIndexResponse_ModelIndex>, I>>(
-    base?: I,
-  ): RepositoryIndexResponse_ModelIndex {
-    return RepositoryIndexResponse_ModelIndex.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryIndexResponse_ModelIndex>): RepositoryIndexResponse_ModelIndex {
+    return RepositoryIndexResponse_ModelIndex.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryIndexResponse_ModelIndex>, I>>(
-    object: I,
-  ): RepositoryIndexResponse_ModelIndex {
+  fromPartial(object: DeepPartial<RepositoryIndexResponse_ModelIndex>): RepositoryIndexResponse_ModelIndex {
     const message = createBaseRepositoryIndexResponse_ModelIndex();
     message.name = object.name ?? "";
     message.version = object.version ?? "";
@@ -5347,10 +5319,10 @@ export const RepositoryModelLoadRequest: MessageFns<RepositoryModelLoadRequest> 
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryModelLoadRequest>, I>>(base?: I): RepositoryModelLoadRequest {
-    return RepositoryModelLoadRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryModelLoadRequest>): RepositoryModelLoadRequest {
+    return RepositoryModelLoadRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryModelLoadRequest>, I>>(object: I): RepositoryModelLoadRequest {
+  fromPartial(object: DeepPartial<RepositoryModelLoadRequest>): RepositoryModelLoadRequest {
     const message = createBaseRepositoryModelLoadRequest();
     message.repositoryName = object.repositoryName ?? "";
     message.modelName = object.modelName ?? "";
@@ -5439,13 +5411,11 @@ export const RepositoryModelLoadRequest_ParametersEntry: MessageFns<RepositoryMo
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryModelLoadRequest_ParametersEntry>, I>>(
-    base?: I,
-  ): RepositoryModelLoadRequest_ParametersEntry {
-    return RepositoryModelLoadRequest_ParametersEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryModelLoadRequest_ParametersEntry>): RepositoryModelLoadRequest_ParametersEntry {
+    return RepositoryModelLoadRequest_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryModelLoadRequest_ParametersEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<RepositoryModelLoadRequest_ParametersEntry>,
   ): RepositoryModelLoadRequest_ParametersEntry {
     const message = createBaseRepositoryModelLoadRequest_ParametersEntry();
     message.key = object.key ?? "";
@@ -5499,10 +5469,10 @@ export const RepositoryModelLoadResponse: MessageFns<RepositoryModelLoadResponse
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryModelLoadResponse>, I>>(base?: I): RepositoryModelLoadResponse {
-    return RepositoryModelLoadResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryModelLoadResponse>): RepositoryModelLoadResponse {
+    return RepositoryModelLoadResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryModelLoadResponse>, I>>(_: I): RepositoryModelLoadResponse {
+  fromPartial(_: DeepPartial<RepositoryModelLoadResponse>): RepositoryModelLoadResponse {
     const message = createBaseRepositoryModelLoadResponse();
     return message;
   },
@@ -5627,10 +5597,10 @@ export const RepositoryModelUnloadRequest: MessageFns<RepositoryModelUnloadReque
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryModelUnloadRequest>, I>>(base?: I): RepositoryModelUnloadRequest {
-    return RepositoryModelUnloadRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryModelUnloadRequest>): RepositoryModelUnloadRequest {
+    return RepositoryModelUnloadRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryModelUnloadRequest>, I>>(object: I): RepositoryModelUnloadRequest {
+  fromPartial(object: DeepPartial<RepositoryModelUnloadRequest>): RepositoryModelUnloadRequest {
     const message = createBaseRepositoryModelUnloadRequest();
     message.repositoryName = object.repositoryName ?? "";
     message.modelName = object.modelName ?? "";
@@ -5722,13 +5692,13 @@ export const RepositoryModelUnloadRequest_ParametersEntry: MessageFns<Repository
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryModelUnloadRequest_ParametersEntry>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<RepositoryModelUnloadRequest_ParametersEntry>,
   ): RepositoryModelUnloadRequest_ParametersEntry {
-    return RepositoryModelUnloadRequest_ParametersEntry.fromPartial(base ?? ({} as any));
+    return RepositoryModelUnloadRequest_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryModelUnloadRequest_ParametersEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<RepositoryModelUnloadRequest_ParametersEntry>,
   ): RepositoryModelUnloadRequest_ParametersEntry {
     const message = createBaseRepositoryModelUnloadRequest_ParametersEntry();
     message.key = object.key ?? "";
@@ -5782,10 +5752,10 @@ export const RepositoryModelUnloadResponse: MessageFns<RepositoryModelUnloadResp
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<RepositoryModelUnloadResponse>, I>>(base?: I): RepositoryModelUnloadResponse {
-    return RepositoryModelUnloadResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<RepositoryModelUnloadResponse>): RepositoryModelUnloadResponse {
+    return RepositoryModelUnloadResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<RepositoryModelUnloadResponse>, I>>(_: I): RepositoryModelUnloadResponse {
+  fromPartial(_: DeepPartial<RepositoryModelUnloadResponse>): RepositoryModelUnloadResponse {
     const message = createBaseRepositoryModelUnloadResponse();
     return message;
   },
@@ -5848,12 +5818,10 @@ export const SystemSharedMemoryStatusRequest: MessageFns<SystemSharedMemoryStatu
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SystemSharedMemoryStatusRequest>, I>>(base?: I): SystemSharedMemoryStatusRequest {
-    return SystemSharedMemoryStatusRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SystemSharedMemoryStatusRequest>): SystemSharedMemoryStatusRequest {
+    return SystemSharedMemoryStatusRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryStatusRequest>, I>>(
-    object: I,
-  ): SystemSharedMemoryStatusRequest {
+  fromPartial(object: DeepPartial<SystemSharedMemoryStatusRequest>): SystemSharedMemoryStatusRequest {
     const message = createBaseSystemSharedMemoryStatusRequest();
     message.name = object.name ?? "";
     return message;
@@ -5947,14 +5915,10 @@ export const SystemSharedMemoryStatusResponse: MessageFns<SystemSharedMemoryStat
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SystemSharedMemoryStatusResponse>, I>>(
-    base?: I,
-  ): SystemSharedMemoryStatusResponse {
-    return SystemSharedMemoryStatusResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SystemSharedMemoryStatusResponse>): SystemSharedMemoryStatusResponse {
+    return SystemSharedMemoryStatusResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryStatusResponse>, I>>(
-    object: I,
-  ): SystemSharedMemoryStatusResponse {
+  fromPartial(object: DeepPartial<SystemSharedMemoryStatusResponse>): SystemSharedMemoryStatusResponse {
     const message = createBaseSystemSharedMemoryStatusResponse();
     message.regions =
       (globalThis.Object.entries(object.regions ?? {}) as [string, SystemSharedMemoryStatusResponse_RegionStatus][])
@@ -6092,13 +6056,13 @@ export const SystemSharedMemoryStatusResponse_RegionStatus: MessageFns<SystemSha
       return obj;
     },
 
-    create<I extends Exact<DeepPartial<SystemSharedMemoryStatusResponse_RegionStatus>, I>>(
-      base?: I,
+    create(
+      base?: DeepPartial<SystemSharedMemoryStatusResponse_RegionStatus>,
     ): SystemSharedMemoryStatusResponse_RegionStatus {
-      return SystemSharedMemoryStatusResponse_RegionStatus.fromPartial(base ?? ({} as any));
+      return SystemSharedMemoryStatusResponse_RegionStatus.fromPartial(base ?? {});
     },
-    fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryStatusResponse_RegionStatus>, I>>(
-      object: I,
+    fromPartial(
+      object: DeepPartial<SystemSharedMemoryStatusResponse_RegionStatus>,
     ): SystemSharedMemoryStatusResponse_RegionStatus {
       const message = createBaseSystemSharedMemoryStatusResponse_RegionStatus();
       message.name = object.name ?? "";
@@ -6187,13 +6151,13 @@ export const SystemSharedMemoryStatusResponse_RegionsEntry: MessageFns<SystemSha
       return obj;
     },
 
-    create<I extends Exact<DeepPartial<SystemSharedMemoryStatusResponse_RegionsEntry>, I>>(
-      base?: I,
+    create(
+      base?: DeepPartial<SystemSharedMemoryStatusResponse_RegionsEntry>,
     ): SystemSharedMemoryStatusResponse_RegionsEntry {
-      return SystemSharedMemoryStatusResponse_RegionsEntry.fromPartial(base ?? ({} as any));
+      return SystemSharedMemoryStatusResponse_RegionsEntry.fromPartial(base ?? {});
     },
-    fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryStatusResponse_RegionsEntry>, I>>(
-      object: I,
+    fromPartial(
+      object: DeepPartial<SystemSharedMemoryStatusResponse_RegionsEntry>,
     ): SystemSharedMemoryStatusResponse_RegionsEntry {
       const message = createBaseSystemSharedMemoryStatusResponse_RegionsEntry();
       message.key = object.key ?? "";
@@ -6318,14 +6282,10 @@ export const SystemSharedMemoryRegisterRequest: MessageFns<SystemSharedMemoryReg
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SystemSharedMemoryRegisterRequest>, I>>(
-    base?: I,
-  ): SystemSharedMemoryRegisterRequest {
-    return SystemSharedMemoryRegisterRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SystemSharedMemoryRegisterRequest>): SystemSharedMemoryRegisterRequest {
+    return SystemSharedMemoryRegisterRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryRegisterRequest>, I>>(
-    object: I,
-  ): SystemSharedMemoryRegisterRequest {
+  fromPartial(object: DeepPartial<SystemSharedMemoryRegisterRequest>): SystemSharedMemoryRegisterRequest {
     const message = createBaseSystemSharedMemoryRegisterRequest();
     message.name = object.name ?? "";
     message.key = object.key ?? "";
@@ -6378,14 +6338,10 @@ export const SystemSharedMemoryRegisterResponse: MessageFns<SystemSharedMemoryRe
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SystemSharedMemoryRegisterResponse>, I>>(
-    base?: I,
-  ): SystemSharedMemoryRegisterResponse {
-    return SystemSharedMemoryRegisterResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SystemSharedMemoryRegisterResponse>): SystemSharedMemoryRegisterResponse {
+    return SystemSharedMemoryRegisterResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryRegisterResponse>, I>>(
-    _: I,
-  ): SystemSharedMemoryRegisterResponse {
+  fromPartial(_: DeepPartial<SystemSharedMemoryRegisterResponse>): SystemSharedMemoryRegisterResponse {
     const message = createBaseSystemSharedMemoryRegisterResponse();
     return message;
   },
@@ -6448,14 +6404,10 @@ export const SystemSharedMemoryUnregisterRequest: MessageFns<SystemSharedMemoryU
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SystemSharedMemoryUnregisterRequest>, I>>(
-    base?: I,
-  ): SystemSharedMemoryUnregisterRequest {
-    return SystemSharedMemoryUnregisterRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SystemSharedMemoryUnregisterRequest>): SystemSharedMemoryUnregisterRequest {
+    return SystemSharedMemoryUnregisterRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryUnregisterRequest>, I>>(
-    object: I,
-  ): SystemSharedMemoryUnregisterRequest {
+  fromPartial(object: DeepPartial<SystemSharedMemoryUnregisterRequest>): SystemSharedMemoryUnregisterRequest {
     const message = createBaseSystemSharedMemoryUnregisterRequest();
     message.name = object.name ?? "";
     return message;
@@ -6505,14 +6457,10 @@ export const SystemSharedMemoryUnregisterResponse: MessageFns<SystemSharedMemory
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<SystemSharedMemoryUnregisterResponse>, I>>(
-    base?: I,
-  ): SystemSharedMemoryUnregisterResponse {
-    return SystemSharedMemoryUnregisterResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<SystemSharedMemoryUnregisterResponse>): SystemSharedMemoryUnregisterResponse {
+    return SystemSharedMemoryUnregisterResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<SystemSharedMemoryUnregisterResponse>, I>>(
-    _: I,
-  ): SystemSharedMemoryUnregisterResponse {
+  fromPartial(_: DeepPartial<SystemSharedMemoryUnregisterResponse>): SystemSharedMemoryUnregisterResponse {
     const message = createBaseSystemSharedMemoryUnregisterResponse();
     return message;
   },
@@ -6575,12 +6523,10 @@ export const CudaSharedMemoryStatusRequest: MessageFns<CudaSharedMemoryStatusReq
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryStatusRequest>, I>>(base?: I): CudaSharedMemoryStatusRequest {
-    return CudaSharedMemoryStatusRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryStatusRequest>): CudaSharedMemoryStatusRequest {
+    return CudaSharedMemoryStatusRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryStatusRequest>, I>>(
-    object: I,
-  ): CudaSharedMemoryStatusRequest {
+  fromPartial(object: DeepPartial<CudaSharedMemoryStatusRequest>): CudaSharedMemoryStatusRequest {
     const message = createBaseCudaSharedMemoryStatusRequest();
     message.name = object.name ?? "";
     return message;
@@ -6673,12 +6619,10 @@ export const CudaSharedMemoryStatusResponse: MessageFns<CudaSharedMemoryStatusRe
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryStatusResponse>, I>>(base?: I): CudaSharedMemoryStatusResponse {
-    return CudaSharedMemoryStatusResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryStatusResponse>): CudaSharedMemoryStatusResponse {
+    return CudaSharedMemoryStatusResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryStatusResponse>, I>>(
-    object: I,
-  ): CudaSharedMemoryStatusResponse {
+  fromPartial(object: DeepPartial<CudaSharedMemoryStatusResponse>): CudaSharedMemoryStatusResponse {
     const message = createBaseCudaSharedMemoryStatusResponse();
     message.regions =
       (globalThis.Object.entries(object.regions ?? {}) as [string, CudaSharedMemoryStatusResponse_RegionStatus][])
@@ -6804,13 +6748,11 @@ export const CudaSharedMemoryStatusResponse_RegionStatus: MessageFns<CudaSharedM
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryStatusResponse_RegionStatus>, I>>(
-    base?: I,
-  ): CudaSharedMemoryStatusResponse_RegionStatus {
-    return CudaSharedMemoryStatusResponse_RegionStatus.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryStatusResponse_RegionStatus>): CudaSharedMemoryStatusResponse_RegionStatus {
+    return CudaSharedMemoryStatusResponse_RegionStatus.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryStatusResponse_RegionStatus>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<CudaSharedMemoryStatusResponse_RegionStatus>,
   ): CudaSharedMemoryStatusResponse_RegionStatus {
     const message = createBaseCudaSharedMemoryStatusResponse_RegionStatus();
     message.name = object.name ?? "";
@@ -6897,13 +6839,11 @@ export const CudaSharedMemoryStatusResponse_RegionsEntry: MessageFns<CudaSharedM
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryStatusResponse_RegionsEntry>, I>>(
-    base?: I,
-  ): CudaSharedMemoryStatusResponse_RegionsEntry {
-    return CudaSharedMemoryStatusResponse_RegionsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryStatusResponse_RegionsEntry>): CudaSharedMemoryStatusResponse_RegionsEntry {
+    return CudaSharedMemoryStatusResponse_RegionsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryStatusResponse_RegionsEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<CudaSharedMemoryStatusResponse_RegionsEntry>,
   ): CudaSharedMemoryStatusResponse_RegionsEntry {
     const message = createBaseCudaSharedMemoryStatusResponse_RegionsEntry();
     message.key = object.key ?? "";
@@ -7036,12 +6976,10 @@ export const CudaSharedMemoryRegisterRequest: MessageFns<CudaSharedMemoryRegiste
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryRegisterRequest>, I>>(base?: I): CudaSharedMemoryRegisterRequest {
-    return CudaSharedMemoryRegisterRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryRegisterRequest>): CudaSharedMemoryRegisterRequest {
+    return CudaSharedMemoryRegisterRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryRegisterRequest>, I>>(
-    object: I,
-  ): CudaSharedMemoryRegisterRequest {
+  fromPartial(object: DeepPartial<CudaSharedMemoryRegisterRequest>): CudaSharedMemoryRegisterRequest {
     const message = createBaseCudaSharedMemoryRegisterRequest();
     message.name = object.name ?? "";
     message.rawHandle = object.rawHandle ?? new Uint8Array(0);
@@ -7094,14 +7032,10 @@ export const CudaSharedMemoryRegisterResponse: MessageFns<CudaSharedMemoryRegist
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryRegisterResponse>, I>>(
-    base?: I,
-  ): CudaSharedMemoryRegisterResponse {
-    return CudaSharedMemoryRegisterResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryRegisterResponse>): CudaSharedMemoryRegisterResponse {
+    return CudaSharedMemoryRegisterResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryRegisterResponse>, I>>(
-    _: I,
-  ): CudaSharedMemoryRegisterResponse {
+  fromPartial(_: DeepPartial<CudaSharedMemoryRegisterResponse>): CudaSharedMemoryRegisterResponse {
     const message = createBaseCudaSharedMemoryRegisterResponse();
     return message;
   },
@@ -7164,14 +7098,10 @@ export const CudaSharedMemoryUnregisterRequest: MessageFns<CudaSharedMemoryUnreg
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryUnregisterRequest>, I>>(
-    base?: I,
-  ): CudaSharedMemoryUnregisterRequest {
-    return CudaSharedMemoryUnregisterRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryUnregisterRequest>): CudaSharedMemoryUnregisterRequest {
+    return CudaSharedMemoryUnregisterRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryUnregisterRequest>, I>>(
-    object: I,
-  ): CudaSharedMemoryUnregisterRequest {
+  fromPartial(object: DeepPartial<CudaSharedMemoryUnregisterRequest>): CudaSharedMemoryUnregisterRequest {
     const message = createBaseCudaSharedMemoryUnregisterRequest();
     message.name = object.name ?? "";
     return message;
@@ -7221,14 +7151,10 @@ export const CudaSharedMemoryUnregisterResponse: MessageFns<CudaSharedMemoryUnre
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<CudaSharedMemoryUnregisterResponse>, I>>(
-    base?: I,
-  ): CudaSharedMemoryUnregisterResponse {
-    return CudaSharedMemoryUnregisterResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<CudaSharedMemoryUnregisterResponse>): CudaSharedMemoryUnregisterResponse {
+    return CudaSharedMemoryUnregisterResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<CudaSharedMemoryUnregisterResponse>, I>>(
-    _: I,
-  ): CudaSharedMemoryUnregisterResponse {
+  fromPartial(_: DeepPartial<CudaSharedMemoryUnregisterResponse>): CudaSharedMemoryUnregisterResponse {
     const message = createBaseCudaSharedMemoryUnregisterResponse();
     return message;
   },
@@ -7334,10 +7260,10 @@ export const TraceSettingRequest: MessageFns<TraceSettingRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TraceSettingRequest>, I>>(base?: I): TraceSettingRequest {
-    return TraceSettingRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TraceSettingRequest>): TraceSettingRequest {
+    return TraceSettingRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TraceSettingRequest>, I>>(object: I): TraceSettingRequest {
+  fromPartial(object: DeepPartial<TraceSettingRequest>): TraceSettingRequest {
     const message = createBaseTraceSettingRequest();
     message.settings =
       (globalThis.Object.entries(object.settings ?? {}) as [string, TraceSettingRequest_SettingValue][]).reduce(
@@ -7414,14 +7340,10 @@ export const TraceSettingRequest_SettingValue: MessageFns<TraceSettingRequest_Se
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TraceSettingRequest_SettingValue>, I>>(
-    base?: I,
-  ): TraceSettingRequest_SettingValue {
-    return TraceSettingRequest_SettingValue.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TraceSettingRequest_SettingValue>): TraceSettingRequest_SettingValue {
+    return TraceSettingRequest_SettingValue.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TraceSettingRequest_SettingValue>, I>>(
-    object: I,
-  ): TraceSettingRequest_SettingValue {
+  fromPartial(object: DeepPartial<TraceSettingRequest_SettingValue>): TraceSettingRequest_SettingValue {
     const message = createBaseTraceSettingRequest_SettingValue();
     message.value = object.value?.map((e) => e) || [];
     return message;
@@ -7502,14 +7424,10 @@ export const TraceSettingRequest_SettingsEntry: MessageFns<TraceSettingRequest_S
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TraceSettingRequest_SettingsEntry>, I>>(
-    base?: I,
-  ): TraceSettingRequest_SettingsEntry {
-    return TraceSettingRequest_SettingsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TraceSettingRequest_SettingsEntry>): TraceSettingRequest_SettingsEntry {
+    return TraceSettingRequest_SettingsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TraceSettingRequest_SettingsEntry>, I>>(
-    object: I,
-  ): TraceSettingRequest_SettingsEntry {
+  fromPartial(object: DeepPartial<TraceSettingRequest_SettingsEntry>): TraceSettingRequest_SettingsEntry {
     const message = createBaseTraceSettingRequest_SettingsEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -7600,10 +7518,10 @@ export const TraceSettingResponse: MessageFns<TraceSettingResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TraceSettingResponse>, I>>(base?: I): TraceSettingResponse {
-    return TraceSettingResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TraceSettingResponse>): TraceSettingResponse {
+    return TraceSettingResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TraceSettingResponse>, I>>(object: I): TraceSettingResponse {
+  fromPartial(object: DeepPartial<TraceSettingResponse>): TraceSettingResponse {
     const message = createBaseTraceSettingResponse();
     message.settings =
       (globalThis.Object.entries(object.settings ?? {}) as [string, TraceSettingResponse_SettingValue][]).reduce(
@@ -7679,14 +7597,10 @@ export const TraceSettingResponse_SettingValue: MessageFns<TraceSettingResponse_
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TraceSettingResponse_SettingValue>, I>>(
-    base?: I,
-  ): TraceSettingResponse_SettingValue {
-    return TraceSettingResponse_SettingValue.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TraceSettingResponse_SettingValue>): TraceSettingResponse_SettingValue {
+    return TraceSettingResponse_SettingValue.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TraceSettingResponse_SettingValue>, I>>(
-    object: I,
-  ): TraceSettingResponse_SettingValue {
+  fromPartial(object: DeepPartial<TraceSettingResponse_SettingValue>): TraceSettingResponse_SettingValue {
     const message = createBaseTraceSettingResponse_SettingValue();
     message.value = object.value?.map((e) => e) || [];
     return message;
@@ -7767,14 +7681,10 @@ export const TraceSettingResponse_SettingsEntry: MessageFns<TraceSettingResponse
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<TraceSettingResponse_SettingsEntry>, I>>(
-    base?: I,
-  ): TraceSettingResponse_SettingsEntry {
-    return TraceSettingResponse_SettingsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<TraceSettingResponse_SettingsEntry>): TraceSettingResponse_SettingsEntry {
+    return TraceSettingResponse_SettingsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<TraceSettingResponse_SettingsEntry>, I>>(
-    object: I,
-  ): TraceSettingResponse_SettingsEntry {
+  fromPartial(object: DeepPartial<TraceSettingResponse_SettingsEntry>): TraceSettingResponse_SettingsEntry {
     const message = createBaseTraceSettingResponse_SettingsEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -7865,10 +7775,10 @@ export const LogSettingsRequest: MessageFns<LogSettingsRequest> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<LogSettingsRequest>, I>>(base?: I): LogSettingsRequest {
-    return LogSettingsRequest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<LogSettingsRequest>): LogSettingsRequest {
+    return LogSettingsRequest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<LogSettingsRequest>, I>>(object: I): LogSettingsRequest {
+  fromPartial(object: DeepPartial<LogSettingsRequest>): LogSettingsRequest {
     const message = createBaseLogSettingsRequest();
     message.settings = (globalThis.Object.entries(object.settings ?? {}) as [string, LogSettingsRequest_SettingValue][])
       .reduce(
@@ -7986,12 +7896,10 @@ export const LogSettingsRequest_SettingValue: MessageFns<LogSettingsRequest_Sett
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<LogSettingsRequest_SettingValue>, I>>(base?: I): LogSettingsRequest_SettingValue {
-    return LogSettingsRequest_SettingValue.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<LogSettingsRequest_SettingValue>): LogSettingsRequest_SettingValue {
+    return LogSettingsRequest_SettingValue.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<LogSettingsRequest_SettingValue>, I>>(
-    object: I,
-  ): LogSettingsRequest_SettingValue {
+  fromPartial(object: DeepPartial<LogSettingsRequest_SettingValue>): LogSettingsRequest_SettingValue {
     const message = createBaseLogSettingsRequest_SettingValue();
     switch (object.parameterChoice?.$case) {
       case "boolParam": {
@@ -8091,14 +7999,10 @@ export const LogSettingsRequest_SettingsEntry: MessageFns<LogSettingsRequest_Set
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<LogSettingsRequest_SettingsEntry>, I>>(
-    base?: I,
-  ): LogSettingsRequest_SettingsEntry {
-    return LogSettingsRequest_SettingsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<LogSettingsRequest_SettingsEntry>): LogSettingsRequest_SettingsEntry {
+    return LogSettingsRequest_SettingsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<LogSettingsRequest_SettingsEntry>, I>>(
-    object: I,
-  ): LogSettingsRequest_SettingsEntry {
+  fromPartial(object: DeepPartial<LogSettingsRequest_SettingsEntry>): LogSettingsRequest_SettingsEntry {
     const message = createBaseLogSettingsRequest_SettingsEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -8189,10 +8093,10 @@ export const LogSettingsResponse: MessageFns<LogSettingsResponse> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<LogSettingsResponse>, I>>(base?: I): LogSettingsResponse {
-    return LogSettingsResponse.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<LogSettingsResponse>): LogSettingsResponse {
+    return LogSettingsResponse.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<LogSettingsResponse>, I>>(object: I): LogSettingsResponse {
+  fromPartial(object: DeepPartial<LogSettingsResponse>): LogSettingsResponse {
     const message = createBaseLogSettingsResponse();
     message.settings =
       (globalThis.Object.entries(object.settings ?? {}) as [string, LogSettingsResponse_SettingValue][]).reduce(
@@ -8310,14 +8214,10 @@ export const LogSettingsResponse_SettingValue: MessageFns<LogSettingsResponse_Se
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<LogSettingsResponse_SettingValue>, I>>(
-    base?: I,
-  ): LogSettingsResponse_SettingValue {
-    return LogSettingsResponse_SettingValue.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<LogSettingsResponse_SettingValue>): LogSettingsResponse_SettingValue {
+    return LogSettingsResponse_SettingValue.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<LogSettingsResponse_SettingValue>, I>>(
-    object: I,
-  ): LogSettingsResponse_SettingValue {
+  fromPartial(object: DeepPartial<LogSettingsResponse_SettingValue>): LogSettingsResponse_SettingValue {
     const message = createBaseLogSettingsResponse_SettingValue();
     switch (object.parameterChoice?.$case) {
       case "boolParam": {
@@ -8417,14 +8317,10 @@ export const LogSettingsResponse_SettingsEntry: MessageFns<LogSettingsResponse_S
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<LogSettingsResponse_SettingsEntry>, I>>(
-    base?: I,
-  ): LogSettingsResponse_SettingsEntry {
-    return LogSettingsResponse_SettingsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<LogSettingsResponse_SettingsEntry>): LogSettingsResponse_SettingsEntry {
+    return LogSettingsResponse_SettingsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<LogSettingsResponse_SettingsEntry>, I>>(
-    object: I,
-  ): LogSettingsResponse_SettingsEntry {
+  fromPartial(object: DeepPartial<LogSettingsResponse_SettingsEntry>): LogSettingsResponse_SettingsEntry {
     const message = createBaseLogSettingsResponse_SettingsEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -9042,10 +8938,6 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
 }
@@ -9059,6 +8951,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

@@ -963,10 +963,10 @@ export const ModelRateLimiter: MessageFns<ModelRateLimiter> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelRateLimiter>, I>>(base?: I): ModelRateLimiter {
-    return ModelRateLimiter.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelRateLimiter>): ModelRateLimiter {
+    return ModelRateLimiter.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelRateLimiter>, I>>(object: I): ModelRateLimiter {
+  fromPartial(object: DeepPartial<ModelRateLimiter>): ModelRateLimiter {
     const message = createBaseModelRateLimiter();
     message.resources = object.resources?.map((e) => ModelRateLimiter_Resource.fromPartial(e)) || [];
     message.priority = object.priority ?? 0;
@@ -1063,10 +1063,10 @@ export const ModelRateLimiter_Resource: MessageFns<ModelRateLimiter_Resource> = 
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelRateLimiter_Resource>, I>>(base?: I): ModelRateLimiter_Resource {
-    return ModelRateLimiter_Resource.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelRateLimiter_Resource>): ModelRateLimiter_Resource {
+    return ModelRateLimiter_Resource.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelRateLimiter_Resource>, I>>(object: I): ModelRateLimiter_Resource {
+  fromPartial(object: DeepPartial<ModelRateLimiter_Resource>): ModelRateLimiter_Resource {
     const message = createBaseModelRateLimiter_Resource();
     message.name = object.name ?? "";
     message.global = object.global ?? false;
@@ -1290,10 +1290,10 @@ export const ModelInstanceGroup: MessageFns<ModelInstanceGroup> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInstanceGroup>, I>>(base?: I): ModelInstanceGroup {
-    return ModelInstanceGroup.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInstanceGroup>): ModelInstanceGroup {
+    return ModelInstanceGroup.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInstanceGroup>, I>>(object: I): ModelInstanceGroup {
+  fromPartial(object: DeepPartial<ModelInstanceGroup>): ModelInstanceGroup {
     const message = createBaseModelInstanceGroup();
     message.name = object.name ?? "";
     message.kind = object.kind ?? 0;
@@ -1392,14 +1392,10 @@ export const ModelInstanceGroup_SecondaryDevice: MessageFns<ModelInstanceGroup_S
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInstanceGroup_SecondaryDevice>, I>>(
-    base?: I,
-  ): ModelInstanceGroup_SecondaryDevice {
-    return ModelInstanceGroup_SecondaryDevice.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInstanceGroup_SecondaryDevice>): ModelInstanceGroup_SecondaryDevice {
+    return ModelInstanceGroup_SecondaryDevice.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInstanceGroup_SecondaryDevice>, I>>(
-    object: I,
-  ): ModelInstanceGroup_SecondaryDevice {
+  fromPartial(object: DeepPartial<ModelInstanceGroup_SecondaryDevice>): ModelInstanceGroup_SecondaryDevice {
     const message = createBaseModelInstanceGroup_SecondaryDevice();
     message.kind = object.kind ?? 0;
     message.deviceId = (object.deviceId !== undefined && object.deviceId !== null) ? BigInt(object.deviceId) : 0n;
@@ -1481,10 +1477,10 @@ export const ModelTensorReshape: MessageFns<ModelTensorReshape> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelTensorReshape>, I>>(base?: I): ModelTensorReshape {
-    return ModelTensorReshape.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelTensorReshape>): ModelTensorReshape {
+    return ModelTensorReshape.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelTensorReshape>, I>>(object: I): ModelTensorReshape {
+  fromPartial(object: DeepPartial<ModelTensorReshape>): ModelTensorReshape {
     const message = createBaseModelTensorReshape();
     message.shape = object.shape?.map((e) => BigInt(e)) || [];
     return message;
@@ -1713,10 +1709,10 @@ export const ModelInput: MessageFns<ModelInput> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelInput>, I>>(base?: I): ModelInput {
-    return ModelInput.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelInput>): ModelInput {
+    return ModelInput.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelInput>, I>>(object: I): ModelInput {
+  fromPartial(object: DeepPartial<ModelInput>): ModelInput {
     const message = createBaseModelInput();
     message.name = object.name ?? "";
     message.dataType = object.dataType ?? 0;
@@ -1923,10 +1919,10 @@ export const ModelOutput: MessageFns<ModelOutput> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOutput>, I>>(base?: I): ModelOutput {
-    return ModelOutput.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelOutput>): ModelOutput {
+    return ModelOutput.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOutput>, I>>(object: I): ModelOutput {
+  fromPartial(object: DeepPartial<ModelOutput>): ModelOutput {
     const message = createBaseModelOutput();
     message.name = object.name ?? "";
     message.dataType = object.dataType ?? 0;
@@ -2057,10 +2053,10 @@ export const BatchInput: MessageFns<BatchInput> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<BatchInput>, I>>(base?: I): BatchInput {
-    return BatchInput.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<BatchInput>): BatchInput {
+    return BatchInput.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<BatchInput>, I>>(object: I): BatchInput {
+  fromPartial(object: DeepPartial<BatchInput>): BatchInput {
     const message = createBaseBatchInput();
     message.kind = object.kind ?? 0;
     message.targetName = object.targetName?.map((e) => e) || [];
@@ -2167,10 +2163,10 @@ export const BatchOutput: MessageFns<BatchOutput> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<BatchOutput>, I>>(base?: I): BatchOutput {
-    return BatchOutput.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<BatchOutput>): BatchOutput {
+    return BatchOutput.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<BatchOutput>, I>>(object: I): BatchOutput {
+  fromPartial(object: DeepPartial<BatchOutput>): BatchOutput {
     const message = createBaseBatchOutput();
     message.targetName = object.targetName?.map((e) => e) || [];
     message.kind = object.kind ?? 0;
@@ -2278,10 +2274,10 @@ export const ModelVersionPolicy: MessageFns<ModelVersionPolicy> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelVersionPolicy>, I>>(base?: I): ModelVersionPolicy {
-    return ModelVersionPolicy.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelVersionPolicy>): ModelVersionPolicy {
+    return ModelVersionPolicy.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelVersionPolicy>, I>>(object: I): ModelVersionPolicy {
+  fromPartial(object: DeepPartial<ModelVersionPolicy>): ModelVersionPolicy {
     const message = createBaseModelVersionPolicy();
     switch (object.policyChoice?.$case) {
       case "latest": {
@@ -2376,10 +2372,10 @@ export const ModelVersionPolicy_Latest: MessageFns<ModelVersionPolicy_Latest> = 
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelVersionPolicy_Latest>, I>>(base?: I): ModelVersionPolicy_Latest {
-    return ModelVersionPolicy_Latest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelVersionPolicy_Latest>): ModelVersionPolicy_Latest {
+    return ModelVersionPolicy_Latest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelVersionPolicy_Latest>, I>>(object: I): ModelVersionPolicy_Latest {
+  fromPartial(object: DeepPartial<ModelVersionPolicy_Latest>): ModelVersionPolicy_Latest {
     const message = createBaseModelVersionPolicy_Latest();
     message.numVersions = object.numVersions ?? 0;
     return message;
@@ -2429,10 +2425,10 @@ export const ModelVersionPolicy_All: MessageFns<ModelVersionPolicy_All> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelVersionPolicy_All>, I>>(base?: I): ModelVersionPolicy_All {
-    return ModelVersionPolicy_All.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelVersionPolicy_All>): ModelVersionPolicy_All {
+    return ModelVersionPolicy_All.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelVersionPolicy_All>, I>>(_: I): ModelVersionPolicy_All {
+  fromPartial(_: DeepPartial<ModelVersionPolicy_All>): ModelVersionPolicy_All {
     const message = createBaseModelVersionPolicy_All();
     return message;
   },
@@ -2512,10 +2508,10 @@ export const ModelVersionPolicy_Specific: MessageFns<ModelVersionPolicy_Specific
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelVersionPolicy_Specific>, I>>(base?: I): ModelVersionPolicy_Specific {
-    return ModelVersionPolicy_Specific.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelVersionPolicy_Specific>): ModelVersionPolicy_Specific {
+    return ModelVersionPolicy_Specific.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelVersionPolicy_Specific>, I>>(object: I): ModelVersionPolicy_Specific {
+  fromPartial(object: DeepPartial<ModelVersionPolicy_Specific>): ModelVersionPolicy_Specific {
     const message = createBaseModelVersionPolicy_Specific();
     message.versions = object.versions?.map((e) => BigInt(e)) || [];
     return message;
@@ -2719,10 +2715,10 @@ export const ModelOptimizationPolicy: MessageFns<ModelOptimizationPolicy> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy>, I>>(base?: I): ModelOptimizationPolicy {
-    return ModelOptimizationPolicy.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelOptimizationPolicy>): ModelOptimizationPolicy {
+    return ModelOptimizationPolicy.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy>, I>>(object: I): ModelOptimizationPolicy {
+  fromPartial(object: DeepPartial<ModelOptimizationPolicy>): ModelOptimizationPolicy {
     const message = createBaseModelOptimizationPolicy();
     message.graph = (object.graph !== undefined && object.graph !== null)
       ? ModelOptimizationPolicy_Graph.fromPartial(object.graph)
@@ -2804,12 +2800,10 @@ export const ModelOptimizationPolicy_Graph: MessageFns<ModelOptimizationPolicy_G
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_Graph>, I>>(base?: I): ModelOptimizationPolicy_Graph {
-    return ModelOptimizationPolicy_Graph.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelOptimizationPolicy_Graph>): ModelOptimizationPolicy_Graph {
+    return ModelOptimizationPolicy_Graph.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_Graph>, I>>(
-    object: I,
-  ): ModelOptimizationPolicy_Graph {
+  fromPartial(object: DeepPartial<ModelOptimizationPolicy_Graph>): ModelOptimizationPolicy_Graph {
     const message = createBaseModelOptimizationPolicy_Graph();
     message.level = object.level ?? 0;
     return message;
@@ -2932,10 +2926,10 @@ export const ModelOptimizationPolicy_Cuda: MessageFns<ModelOptimizationPolicy_Cu
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda>, I>>(base?: I): ModelOptimizationPolicy_Cuda {
-    return ModelOptimizationPolicy_Cuda.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelOptimizationPolicy_Cuda>): ModelOptimizationPolicy_Cuda {
+    return ModelOptimizationPolicy_Cuda.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda>, I>>(object: I): ModelOptimizationPolicy_Cuda {
+  fromPartial(object: DeepPartial<ModelOptimizationPolicy_Cuda>): ModelOptimizationPolicy_Cuda {
     const message = createBaseModelOptimizationPolicy_Cuda();
     message.graphs = object.graphs ?? false;
     message.busyWaitEvents = object.busyWaitEvents ?? false;
@@ -3071,14 +3065,10 @@ export const ModelOptimizationPolicy_Cuda_GraphSpec: MessageFns<ModelOptimizatio
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec>, I>>(
-    base?: I,
-  ): ModelOptimizationPolicy_Cuda_GraphSpec {
-    return ModelOptimizationPolicy_Cuda_GraphSpec.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec>): ModelOptimizationPolicy_Cuda_GraphSpec {
+    return ModelOptimizationPolicy_Cuda_GraphSpec.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec>, I>>(
-    object: I,
-  ): ModelOptimizationPolicy_Cuda_GraphSpec {
+  fromPartial(object: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec>): ModelOptimizationPolicy_Cuda_GraphSpec {
     const message = createBaseModelOptimizationPolicy_Cuda_GraphSpec();
     message.batchSize = object.batchSize ?? 0;
     message.input =
@@ -3179,13 +3169,13 @@ export const ModelOptimizationPolicy_Cuda_GraphSpec_Shape: MessageFns<ModelOptim
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_Shape>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_Shape>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_Shape {
-    return ModelOptimizationPolicy_Cuda_GraphSpec_Shape.fromPartial(base ?? ({} as any));
+    return ModelOptimizationPolicy_Cuda_GraphSpec_Shape.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_Shape>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_Shape>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_Shape {
     const message = createBaseModelOptimizationPolicy_Cuda_GraphSpec_Shape();
     message.dim = object.dim?.map((e) => BigInt(e)) || [];
@@ -3306,13 +3296,13 @@ export const ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound: MessageFns<
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound {
-    return ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound.fromPartial(base ?? ({} as any));
+    return ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound {
     const message = createBaseModelOptimizationPolicy_Cuda_GraphSpec_LowerBound();
     message.batchSize = object.batchSize ?? 0;
@@ -3416,13 +3406,13 @@ export const ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry: Messa
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry {
-    return ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry.fromPartial(base ?? ({} as any));
+    return ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry {
     const message = createBaseModelOptimizationPolicy_Cuda_GraphSpec_LowerBound_InputEntry();
     message.key = object.key ?? "";
@@ -3512,13 +3502,13 @@ export const ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry: MessageFns<
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry {
-    return ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry.fromPartial(base ?? ({} as any));
+    return ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry>,
   ): ModelOptimizationPolicy_Cuda_GraphSpec_InputEntry {
     const message = createBaseModelOptimizationPolicy_Cuda_GraphSpec_InputEntry();
     message.key = object.key ?? "";
@@ -3631,13 +3621,13 @@ export const ModelOptimizationPolicy_ExecutionAccelerators: MessageFns<ModelOpti
       return obj;
     },
 
-    create<I extends Exact<DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators>, I>>(
-      base?: I,
+    create(
+      base?: DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators>,
     ): ModelOptimizationPolicy_ExecutionAccelerators {
-      return ModelOptimizationPolicy_ExecutionAccelerators.fromPartial(base ?? ({} as any));
+      return ModelOptimizationPolicy_ExecutionAccelerators.fromPartial(base ?? {});
     },
-    fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators>, I>>(
-      object: I,
+    fromPartial(
+      object: DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators>,
     ): ModelOptimizationPolicy_ExecutionAccelerators {
       const message = createBaseModelOptimizationPolicy_ExecutionAccelerators();
       message.gpuExecutionAccelerator =
@@ -3759,13 +3749,13 @@ export const ModelOptimizationPolicy_ExecutionAccelerators_Accelerator: MessageF
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator>,
   ): ModelOptimizationPolicy_ExecutionAccelerators_Accelerator {
-    return ModelOptimizationPolicy_ExecutionAccelerators_Accelerator.fromPartial(base ?? ({} as any));
+    return ModelOptimizationPolicy_ExecutionAccelerators_Accelerator.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator>,
   ): ModelOptimizationPolicy_ExecutionAccelerators_Accelerator {
     const message = createBaseModelOptimizationPolicy_ExecutionAccelerators_Accelerator();
     message.name = object.name ?? "";
@@ -3864,14 +3854,14 @@ export const ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_Parameter
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry>, I>>(
-    base?: I,
+  create(
+    base?: DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry>,
   ): ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry {
-    return ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry.fromPartial(base ?? ({} as any));
+    return ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<
-    I extends Exact<DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry>, I>,
-  >(object: I): ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry {
+  fromPartial(
+    object: DeepPartial<ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry>,
+  ): ModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry {
     const message = createBaseModelOptimizationPolicy_ExecutionAccelerators_Accelerator_ParametersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -3936,13 +3926,11 @@ export const ModelOptimizationPolicy_PinnedMemoryBuffer: MessageFns<ModelOptimiz
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOptimizationPolicy_PinnedMemoryBuffer>, I>>(
-    base?: I,
-  ): ModelOptimizationPolicy_PinnedMemoryBuffer {
-    return ModelOptimizationPolicy_PinnedMemoryBuffer.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelOptimizationPolicy_PinnedMemoryBuffer>): ModelOptimizationPolicy_PinnedMemoryBuffer {
+    return ModelOptimizationPolicy_PinnedMemoryBuffer.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOptimizationPolicy_PinnedMemoryBuffer>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelOptimizationPolicy_PinnedMemoryBuffer>,
   ): ModelOptimizationPolicy_PinnedMemoryBuffer {
     const message = createBaseModelOptimizationPolicy_PinnedMemoryBuffer();
     message.enable = object.enable ?? false;
@@ -4075,10 +4063,10 @@ export const ModelQueuePolicy: MessageFns<ModelQueuePolicy> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelQueuePolicy>, I>>(base?: I): ModelQueuePolicy {
-    return ModelQueuePolicy.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelQueuePolicy>): ModelQueuePolicy {
+    return ModelQueuePolicy.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelQueuePolicy>, I>>(object: I): ModelQueuePolicy {
+  fromPartial(object: DeepPartial<ModelQueuePolicy>): ModelQueuePolicy {
     const message = createBaseModelQueuePolicy();
     message.timeoutAction = object.timeoutAction ?? 0;
     message.defaultTimeoutMicroseconds =
@@ -4319,10 +4307,10 @@ export const ModelDynamicBatching: MessageFns<ModelDynamicBatching> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelDynamicBatching>, I>>(base?: I): ModelDynamicBatching {
-    return ModelDynamicBatching.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelDynamicBatching>): ModelDynamicBatching {
+    return ModelDynamicBatching.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelDynamicBatching>, I>>(object: I): ModelDynamicBatching {
+  fromPartial(object: DeepPartial<ModelDynamicBatching>): ModelDynamicBatching {
     const message = createBaseModelDynamicBatching();
     message.preferredBatchSize = object.preferredBatchSize?.map((e) => e) || [];
     message.maxQueueDelayMicroseconds =
@@ -4433,13 +4421,13 @@ export const ModelDynamicBatching_PriorityQueuePolicyEntry: MessageFns<ModelDyna
       return obj;
     },
 
-    create<I extends Exact<DeepPartial<ModelDynamicBatching_PriorityQueuePolicyEntry>, I>>(
-      base?: I,
+    create(
+      base?: DeepPartial<ModelDynamicBatching_PriorityQueuePolicyEntry>,
     ): ModelDynamicBatching_PriorityQueuePolicyEntry {
-      return ModelDynamicBatching_PriorityQueuePolicyEntry.fromPartial(base ?? ({} as any));
+      return ModelDynamicBatching_PriorityQueuePolicyEntry.fromPartial(base ?? {});
     },
-    fromPartial<I extends Exact<DeepPartial<ModelDynamicBatching_PriorityQueuePolicyEntry>, I>>(
-      object: I,
+    fromPartial(
+      object: DeepPartial<ModelDynamicBatching_PriorityQueuePolicyEntry>,
     ): ModelDynamicBatching_PriorityQueuePolicyEntry {
       const message = createBaseModelDynamicBatching_PriorityQueuePolicyEntry();
       message.key = (object.key !== undefined && object.key !== null) ? BigInt(object.key) : 0n;
@@ -4619,10 +4607,10 @@ export const ModelSequenceBatching: MessageFns<ModelSequenceBatching> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelSequenceBatching>, I>>(base?: I): ModelSequenceBatching {
-    return ModelSequenceBatching.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelSequenceBatching>): ModelSequenceBatching {
+    return ModelSequenceBatching.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelSequenceBatching>, I>>(object: I): ModelSequenceBatching {
+  fromPartial(object: DeepPartial<ModelSequenceBatching>): ModelSequenceBatching {
     const message = createBaseModelSequenceBatching();
     switch (object.strategyChoice?.$case) {
       case "direct": {
@@ -4832,12 +4820,10 @@ export const ModelSequenceBatching_Control: MessageFns<ModelSequenceBatching_Con
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelSequenceBatching_Control>, I>>(base?: I): ModelSequenceBatching_Control {
-    return ModelSequenceBatching_Control.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelSequenceBatching_Control>): ModelSequenceBatching_Control {
+    return ModelSequenceBatching_Control.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelSequenceBatching_Control>, I>>(
-    object: I,
-  ): ModelSequenceBatching_Control {
+  fromPartial(object: DeepPartial<ModelSequenceBatching_Control>): ModelSequenceBatching_Control {
     const message = createBaseModelSequenceBatching_Control();
     message.kind = object.kind ?? 0;
     message.int32FalseTrue = object.int32FalseTrue?.map((e) => e) || [];
@@ -4924,14 +4910,10 @@ export const ModelSequenceBatching_ControlInput: MessageFns<ModelSequenceBatchin
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelSequenceBatching_ControlInput>, I>>(
-    base?: I,
-  ): ModelSequenceBatching_ControlInput {
-    return ModelSequenceBatching_ControlInput.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelSequenceBatching_ControlInput>): ModelSequenceBatching_ControlInput {
+    return ModelSequenceBatching_ControlInput.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelSequenceBatching_ControlInput>, I>>(
-    object: I,
-  ): ModelSequenceBatching_ControlInput {
+  fromPartial(object: DeepPartial<ModelSequenceBatching_ControlInput>): ModelSequenceBatching_ControlInput {
     const message = createBaseModelSequenceBatching_ControlInput();
     message.name = object.name ?? "";
     message.control = object.control?.map((e) => ModelSequenceBatching_Control.fromPartial(e)) || [];
@@ -5087,14 +5069,10 @@ export const ModelSequenceBatching_InitialState: MessageFns<ModelSequenceBatchin
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelSequenceBatching_InitialState>, I>>(
-    base?: I,
-  ): ModelSequenceBatching_InitialState {
-    return ModelSequenceBatching_InitialState.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelSequenceBatching_InitialState>): ModelSequenceBatching_InitialState {
+    return ModelSequenceBatching_InitialState.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelSequenceBatching_InitialState>, I>>(
-    object: I,
-  ): ModelSequenceBatching_InitialState {
+  fromPartial(object: DeepPartial<ModelSequenceBatching_InitialState>): ModelSequenceBatching_InitialState {
     const message = createBaseModelSequenceBatching_InitialState();
     message.dataType = object.dataType ?? 0;
     message.dims = object.dims?.map((e) => BigInt(e)) || [];
@@ -5315,10 +5293,10 @@ export const ModelSequenceBatching_State: MessageFns<ModelSequenceBatching_State
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelSequenceBatching_State>, I>>(base?: I): ModelSequenceBatching_State {
-    return ModelSequenceBatching_State.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelSequenceBatching_State>): ModelSequenceBatching_State {
+    return ModelSequenceBatching_State.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelSequenceBatching_State>, I>>(object: I): ModelSequenceBatching_State {
+  fromPartial(object: DeepPartial<ModelSequenceBatching_State>): ModelSequenceBatching_State {
     const message = createBaseModelSequenceBatching_State();
     message.inputName = object.inputName ?? "";
     message.outputName = object.outputName ?? "";
@@ -5418,14 +5396,10 @@ export const ModelSequenceBatching_StrategyDirect: MessageFns<ModelSequenceBatch
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelSequenceBatching_StrategyDirect>, I>>(
-    base?: I,
-  ): ModelSequenceBatching_StrategyDirect {
-    return ModelSequenceBatching_StrategyDirect.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelSequenceBatching_StrategyDirect>): ModelSequenceBatching_StrategyDirect {
+    return ModelSequenceBatching_StrategyDirect.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelSequenceBatching_StrategyDirect>, I>>(
-    object: I,
-  ): ModelSequenceBatching_StrategyDirect {
+  fromPartial(object: DeepPartial<ModelSequenceBatching_StrategyDirect>): ModelSequenceBatching_StrategyDirect {
     const message = createBaseModelSequenceBatching_StrategyDirect();
     message.maxQueueDelayMicroseconds =
       (object.maxQueueDelayMicroseconds !== undefined && object.maxQueueDelayMicroseconds !== null)
@@ -5575,14 +5549,10 @@ export const ModelSequenceBatching_StrategyOldest: MessageFns<ModelSequenceBatch
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelSequenceBatching_StrategyOldest>, I>>(
-    base?: I,
-  ): ModelSequenceBatching_StrategyOldest {
-    return ModelSequenceBatching_StrategyOldest.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelSequenceBatching_StrategyOldest>): ModelSequenceBatching_StrategyOldest {
+    return ModelSequenceBatching_StrategyOldest.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelSequenceBatching_StrategyOldest>, I>>(
-    object: I,
-  ): ModelSequenceBatching_StrategyOldest {
+  fromPartial(object: DeepPartial<ModelSequenceBatching_StrategyOldest>): ModelSequenceBatching_StrategyOldest {
     const message = createBaseModelSequenceBatching_StrategyOldest();
     message.maxCandidateSequences = object.maxCandidateSequences ?? 0;
     message.preferredBatchSize = object.preferredBatchSize?.map((e) => e) || [];
@@ -5673,10 +5643,10 @@ export const ModelEnsembling: MessageFns<ModelEnsembling> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelEnsembling>, I>>(base?: I): ModelEnsembling {
-    return ModelEnsembling.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelEnsembling>): ModelEnsembling {
+    return ModelEnsembling.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelEnsembling>, I>>(object: I): ModelEnsembling {
+  fromPartial(object: DeepPartial<ModelEnsembling>): ModelEnsembling {
     const message = createBaseModelEnsembling();
     message.step = object.step?.map((e) => ModelEnsembling_Step.fromPartial(e)) || [];
     message.maxInflightRequests = object.maxInflightRequests ?? 0;
@@ -5888,10 +5858,10 @@ export const ModelEnsembling_Step: MessageFns<ModelEnsembling_Step> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelEnsembling_Step>, I>>(base?: I): ModelEnsembling_Step {
-    return ModelEnsembling_Step.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelEnsembling_Step>): ModelEnsembling_Step {
+    return ModelEnsembling_Step.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelEnsembling_Step>, I>>(object: I): ModelEnsembling_Step {
+  fromPartial(object: DeepPartial<ModelEnsembling_Step>): ModelEnsembling_Step {
     const message = createBaseModelEnsembling_Step();
     message.modelName = object.modelName ?? "";
     message.modelVersion = (object.modelVersion !== undefined && object.modelVersion !== null)
@@ -5994,14 +5964,10 @@ export const ModelEnsembling_Step_InputMapEntry: MessageFns<ModelEnsembling_Step
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelEnsembling_Step_InputMapEntry>, I>>(
-    base?: I,
-  ): ModelEnsembling_Step_InputMapEntry {
-    return ModelEnsembling_Step_InputMapEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelEnsembling_Step_InputMapEntry>): ModelEnsembling_Step_InputMapEntry {
+    return ModelEnsembling_Step_InputMapEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelEnsembling_Step_InputMapEntry>, I>>(
-    object: I,
-  ): ModelEnsembling_Step_InputMapEntry {
+  fromPartial(object: DeepPartial<ModelEnsembling_Step_InputMapEntry>): ModelEnsembling_Step_InputMapEntry {
     const message = createBaseModelEnsembling_Step_InputMapEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -6083,14 +6049,10 @@ export const ModelEnsembling_Step_OutputMapEntry: MessageFns<ModelEnsembling_Ste
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelEnsembling_Step_OutputMapEntry>, I>>(
-    base?: I,
-  ): ModelEnsembling_Step_OutputMapEntry {
-    return ModelEnsembling_Step_OutputMapEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelEnsembling_Step_OutputMapEntry>): ModelEnsembling_Step_OutputMapEntry {
+    return ModelEnsembling_Step_OutputMapEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelEnsembling_Step_OutputMapEntry>, I>>(
-    object: I,
-  ): ModelEnsembling_Step_OutputMapEntry {
+  fromPartial(object: DeepPartial<ModelEnsembling_Step_OutputMapEntry>): ModelEnsembling_Step_OutputMapEntry {
     const message = createBaseModelEnsembling_Step_OutputMapEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -6161,10 +6123,10 @@ export const ModelParameter: MessageFns<ModelParameter> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelParameter>, I>>(base?: I): ModelParameter {
-    return ModelParameter.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelParameter>): ModelParameter {
+    return ModelParameter.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelParameter>, I>>(object: I): ModelParameter {
+  fromPartial(object: DeepPartial<ModelParameter>): ModelParameter {
     const message = createBaseModelParameter();
     message.stringValue = object.stringValue ?? "";
     return message;
@@ -6301,10 +6263,10 @@ export const ModelWarmup: MessageFns<ModelWarmup> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelWarmup>, I>>(base?: I): ModelWarmup {
-    return ModelWarmup.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelWarmup>): ModelWarmup {
+    return ModelWarmup.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelWarmup>, I>>(object: I): ModelWarmup {
+  fromPartial(object: DeepPartial<ModelWarmup>): ModelWarmup {
     const message = createBaseModelWarmup();
     message.name = object.name ?? "";
     message.batchSize = object.batchSize ?? 0;
@@ -6472,10 +6434,10 @@ export const ModelWarmup_Input: MessageFns<ModelWarmup_Input> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelWarmup_Input>, I>>(base?: I): ModelWarmup_Input {
-    return ModelWarmup_Input.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelWarmup_Input>): ModelWarmup_Input {
+    return ModelWarmup_Input.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelWarmup_Input>, I>>(object: I): ModelWarmup_Input {
+  fromPartial(object: DeepPartial<ModelWarmup_Input>): ModelWarmup_Input {
     const message = createBaseModelWarmup_Input();
     message.dataType = object.dataType ?? 0;
     message.dims = object.dims?.map((e) => BigInt(e)) || [];
@@ -6577,10 +6539,10 @@ export const ModelWarmup_InputsEntry: MessageFns<ModelWarmup_InputsEntry> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelWarmup_InputsEntry>, I>>(base?: I): ModelWarmup_InputsEntry {
-    return ModelWarmup_InputsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelWarmup_InputsEntry>): ModelWarmup_InputsEntry {
+    return ModelWarmup_InputsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelWarmup_InputsEntry>, I>>(object: I): ModelWarmup_InputsEntry {
+  fromPartial(object: DeepPartial<ModelWarmup_InputsEntry>): ModelWarmup_InputsEntry {
     const message = createBaseModelWarmup_InputsEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -6653,10 +6615,10 @@ export const ModelOperations: MessageFns<ModelOperations> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelOperations>, I>>(base?: I): ModelOperations {
-    return ModelOperations.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelOperations>): ModelOperations {
+    return ModelOperations.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelOperations>, I>>(object: I): ModelOperations {
+  fromPartial(object: DeepPartial<ModelOperations>): ModelOperations {
     const message = createBaseModelOperations();
     message.opLibraryFilename = object.opLibraryFilename?.map((e) => e) || [];
     return message;
@@ -6720,10 +6682,10 @@ export const ModelTransactionPolicy: MessageFns<ModelTransactionPolicy> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelTransactionPolicy>, I>>(base?: I): ModelTransactionPolicy {
-    return ModelTransactionPolicy.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelTransactionPolicy>): ModelTransactionPolicy {
+    return ModelTransactionPolicy.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelTransactionPolicy>, I>>(object: I): ModelTransactionPolicy {
+  fromPartial(object: DeepPartial<ModelTransactionPolicy>): ModelTransactionPolicy {
     const message = createBaseModelTransactionPolicy();
     message.decoupled = object.decoupled ?? false;
     return message;
@@ -6791,10 +6753,10 @@ export const ModelRepositoryAgents: MessageFns<ModelRepositoryAgents> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelRepositoryAgents>, I>>(base?: I): ModelRepositoryAgents {
-    return ModelRepositoryAgents.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelRepositoryAgents>): ModelRepositoryAgents {
+    return ModelRepositoryAgents.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelRepositoryAgents>, I>>(object: I): ModelRepositoryAgents {
+  fromPartial(object: DeepPartial<ModelRepositoryAgents>): ModelRepositoryAgents {
     const message = createBaseModelRepositoryAgents();
     message.agents = object.agents?.map((e) => ModelRepositoryAgents_Agent.fromPartial(e)) || [];
     return message;
@@ -6897,10 +6859,10 @@ export const ModelRepositoryAgents_Agent: MessageFns<ModelRepositoryAgents_Agent
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelRepositoryAgents_Agent>, I>>(base?: I): ModelRepositoryAgents_Agent {
-    return ModelRepositoryAgents_Agent.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelRepositoryAgents_Agent>): ModelRepositoryAgents_Agent {
+    return ModelRepositoryAgents_Agent.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelRepositoryAgents_Agent>, I>>(object: I): ModelRepositoryAgents_Agent {
+  fromPartial(object: DeepPartial<ModelRepositoryAgents_Agent>): ModelRepositoryAgents_Agent {
     const message = createBaseModelRepositoryAgents_Agent();
     message.name = object.name ?? "";
     message.parameters = (globalThis.Object.entries(object.parameters ?? {}) as [string, string][]).reduce(
@@ -6993,13 +6955,11 @@ export const ModelRepositoryAgents_Agent_ParametersEntry: MessageFns<ModelReposi
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelRepositoryAgents_Agent_ParametersEntry>, I>>(
-    base?: I,
-  ): ModelRepositoryAgents_Agent_ParametersEntry {
-    return ModelRepositoryAgents_Agent_ParametersEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelRepositoryAgents_Agent_ParametersEntry>): ModelRepositoryAgents_Agent_ParametersEntry {
+    return ModelRepositoryAgents_Agent_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelRepositoryAgents_Agent_ParametersEntry>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelRepositoryAgents_Agent_ParametersEntry>,
   ): ModelRepositoryAgents_Agent_ParametersEntry {
     const message = createBaseModelRepositoryAgents_Agent_ParametersEntry();
     message.key = object.key ?? "";
@@ -7065,10 +7025,10 @@ export const ModelResponseCache: MessageFns<ModelResponseCache> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelResponseCache>, I>>(base?: I): ModelResponseCache {
-    return ModelResponseCache.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelResponseCache>): ModelResponseCache {
+    return ModelResponseCache.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelResponseCache>, I>>(object: I): ModelResponseCache {
+  fromPartial(object: DeepPartial<ModelResponseCache>): ModelResponseCache {
     const message = createBaseModelResponseCache();
     message.enable = object.enable ?? false;
     return message;
@@ -7138,10 +7098,10 @@ export const ModelMetrics: MessageFns<ModelMetrics> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelMetrics>, I>>(base?: I): ModelMetrics {
-    return ModelMetrics.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelMetrics>): ModelMetrics {
+    return ModelMetrics.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelMetrics>, I>>(object: I): ModelMetrics {
+  fromPartial(object: DeepPartial<ModelMetrics>): ModelMetrics {
     const message = createBaseModelMetrics();
     message.metricControl = object.metricControl?.map((e) => ModelMetrics_MetricControl.fromPartial(e)) || [];
     return message;
@@ -7242,10 +7202,10 @@ export const ModelMetrics_MetricControl: MessageFns<ModelMetrics_MetricControl> 
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelMetrics_MetricControl>, I>>(base?: I): ModelMetrics_MetricControl {
-    return ModelMetrics_MetricControl.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelMetrics_MetricControl>): ModelMetrics_MetricControl {
+    return ModelMetrics_MetricControl.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelMetrics_MetricControl>, I>>(object: I): ModelMetrics_MetricControl {
+  fromPartial(object: DeepPartial<ModelMetrics_MetricControl>): ModelMetrics_MetricControl {
     const message = createBaseModelMetrics_MetricControl();
     message.metricIdentifier = (object.metricIdentifier !== undefined && object.metricIdentifier !== null)
       ? ModelMetrics_MetricControl_MetricIdentifier.fromPartial(object.metricIdentifier)
@@ -7325,13 +7285,11 @@ export const ModelMetrics_MetricControl_MetricIdentifier: MessageFns<ModelMetric
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelMetrics_MetricControl_MetricIdentifier>, I>>(
-    base?: I,
-  ): ModelMetrics_MetricControl_MetricIdentifier {
-    return ModelMetrics_MetricControl_MetricIdentifier.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelMetrics_MetricControl_MetricIdentifier>): ModelMetrics_MetricControl_MetricIdentifier {
+    return ModelMetrics_MetricControl_MetricIdentifier.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelMetrics_MetricControl_MetricIdentifier>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelMetrics_MetricControl_MetricIdentifier>,
   ): ModelMetrics_MetricControl_MetricIdentifier {
     const message = createBaseModelMetrics_MetricControl_MetricIdentifier();
     message.family = object.family ?? "";
@@ -7415,13 +7373,11 @@ export const ModelMetrics_MetricControl_HistogramOptions: MessageFns<ModelMetric
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelMetrics_MetricControl_HistogramOptions>, I>>(
-    base?: I,
-  ): ModelMetrics_MetricControl_HistogramOptions {
-    return ModelMetrics_MetricControl_HistogramOptions.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelMetrics_MetricControl_HistogramOptions>): ModelMetrics_MetricControl_HistogramOptions {
+    return ModelMetrics_MetricControl_HistogramOptions.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelMetrics_MetricControl_HistogramOptions>, I>>(
-    object: I,
+  fromPartial(
+    object: DeepPartial<ModelMetrics_MetricControl_HistogramOptions>,
   ): ModelMetrics_MetricControl_HistogramOptions {
     const message = createBaseModelMetrics_MetricControl_HistogramOptions();
     message.buckets = object.buckets?.map((e) => e) || [];
@@ -8031,10 +7987,10 @@ export const ModelConfig: MessageFns<ModelConfig> = {
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelConfig>, I>>(base?: I): ModelConfig {
-    return ModelConfig.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelConfig>): ModelConfig {
+    return ModelConfig.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelConfig>, I>>(object: I): ModelConfig {
+  fromPartial(object: DeepPartial<ModelConfig>): ModelConfig {
     const message = createBaseModelConfig();
     message.name = object.name ?? "";
     message.platform = object.platform ?? "";
@@ -8205,14 +8161,10 @@ export const ModelConfig_CcModelFilenamesEntry: MessageFns<ModelConfig_CcModelFi
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelConfig_CcModelFilenamesEntry>, I>>(
-    base?: I,
-  ): ModelConfig_CcModelFilenamesEntry {
-    return ModelConfig_CcModelFilenamesEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelConfig_CcModelFilenamesEntry>): ModelConfig_CcModelFilenamesEntry {
+    return ModelConfig_CcModelFilenamesEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelConfig_CcModelFilenamesEntry>, I>>(
-    object: I,
-  ): ModelConfig_CcModelFilenamesEntry {
+  fromPartial(object: DeepPartial<ModelConfig_CcModelFilenamesEntry>): ModelConfig_CcModelFilenamesEntry {
     const message = createBaseModelConfig_CcModelFilenamesEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -8294,10 +8246,10 @@ export const ModelConfig_MetricTagsEntry: MessageFns<ModelConfig_MetricTagsEntry
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelConfig_MetricTagsEntry>, I>>(base?: I): ModelConfig_MetricTagsEntry {
-    return ModelConfig_MetricTagsEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelConfig_MetricTagsEntry>): ModelConfig_MetricTagsEntry {
+    return ModelConfig_MetricTagsEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelConfig_MetricTagsEntry>, I>>(object: I): ModelConfig_MetricTagsEntry {
+  fromPartial(object: DeepPartial<ModelConfig_MetricTagsEntry>): ModelConfig_MetricTagsEntry {
     const message = createBaseModelConfig_MetricTagsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
@@ -8379,10 +8331,10 @@ export const ModelConfig_ParametersEntry: MessageFns<ModelConfig_ParametersEntry
     return obj;
   },
 
-  create<I extends Exact<DeepPartial<ModelConfig_ParametersEntry>, I>>(base?: I): ModelConfig_ParametersEntry {
-    return ModelConfig_ParametersEntry.fromPartial(base ?? ({} as any));
+  create(base?: DeepPartial<ModelConfig_ParametersEntry>): ModelConfig_ParametersEntry {
+    return ModelConfig_ParametersEntry.fromPartial(base ?? {});
   },
-  fromPartial<I extends Exact<DeepPartial<ModelConfig_ParametersEntry>, I>>(object: I): ModelConfig_ParametersEntry {
+  fromPartial(object: DeepPartial<ModelConfig_ParametersEntry>): ModelConfig_ParametersEntry {
     const message = createBaseModelConfig_ParametersEntry();
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
@@ -8405,10 +8357,6 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;
 }
@@ -8422,6 +8370,6 @@ export interface MessageFns<T> {
   decode(input: BinaryReader | Uint8Array, length?: number): T;
   fromJSON(object: any): T;
   toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+  create(base?: DeepPartial<T>): T;
+  fromPartial(object: DeepPartial<T>): T;
 }

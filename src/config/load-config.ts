@@ -34,9 +34,10 @@ function readArgv(argv: readonly string[]): RawValues {
     const name = token.slice(2, eq < 0 ? undefined : eq);
     const option = findOption(name);
     let value: string;
+    const next = argv[i + 1];
     if (eq >= 0) value = token.slice(eq + 1);
-    else if (option.kind === 'bool' && (i + 1 >= argv.length || argv[i + 1]!.startsWith('--'))) value = 'true';
-    else if (i + 1 < argv.length) value = argv[++i]!;
+    else if (next !== undefined && !next.startsWith('--')) value = argv[++i]!;
+    else if (option.kind === 'bool') value = 'true';
     else throw new ConfigError(`--${name} needs a value`);
     const list = option.kind === 'list' ? [...(values.get(option.name) ?? []), value] : [value];
     values.set(option.name, list);
@@ -49,7 +50,8 @@ function readEnv(env: NodeJS.ProcessEnv): RawValues {
   for (const option of OPTIONS) {
     const raw = env[envName(option)];
     if (raw === undefined || raw === '') continue;
-    values.set(option.name, option.kind === 'list' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : [raw]);
+    const separator = option.envSeparator;
+    values.set(option.name, separator !== undefined ? raw.split(separator).map((s) => s.trim()).filter(Boolean) : [raw]);
   }
   return values;
 }
@@ -90,6 +92,7 @@ function buildConfig(values: RawValues, terminal: boolean): ServerConfig {
   if (repositories.length === 0) throw new ConfigError('--model-repository is required (or NEREID_MODEL_REPOSITORY)');
   const format = oneOf('log-format', 'auto', ['auto', 'json', 'pretty'] as const);
   const verbose = int('log-verbose', 0, 0, 1000);
+  const level = oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error'] as const);
   return {
     modelRepositories: repositories,
     serverName: str('server-name', 'nereid'),
@@ -106,7 +109,7 @@ function buildConfig(values: RawValues, terminal: boolean): ServerConfig {
     defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? []),
     exitTimeoutSecs: int('exit-timeout-secs', 30, 0, 86_400),
     log: {
-      level: verbose > 0 ? 'debug' : oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error'] as const),
+      level: verbose > 0 ? 'debug' : level,
       format: format === 'auto' ? (terminal ? 'pretty' : 'json') : format,
     },
   };

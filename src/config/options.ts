@@ -6,6 +6,8 @@ export interface OptionSpec {
   /** Shown in --help and the README; undefined = required or computed. */
   readonly defaultText?: string;
   readonly aliases?: readonly string[];
+  /** For list options: what separates values in the environment variable. */
+  readonly envSeparator?: string;
 }
 
 /**
@@ -13,7 +15,7 @@ export interface OptionSpec {
  * so existing command lines keep working.
  */
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'model-repository', kind: 'list', aliases: ['model-store'], description: 'Model repository directory (Triton layout); repeat for several. Required.' },
+  { name: 'model-repository', kind: 'list', aliases: ['model-store'], envSeparator: ',', description: 'Model repository directory (Triton layout); repeat for several. Required.' },
   { name: 'grpc-address', kind: 'string', defaultText: '0.0.0.0', description: 'Address the gRPC endpoint binds.' },
   { name: 'grpc-port', kind: 'int', defaultText: '8001', description: 'gRPC port; 0 picks a free one.' },
   { name: 'grpc-keepalive-time', kind: 'int', defaultText: '7200000', description: 'Milliseconds between keepalive pings on idle connections (Triton default).' },
@@ -23,14 +25,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'exit-on-error', kind: 'bool', defaultText: 'false', description: 'Exit at start-up if any model fails to load. Without it, Nereid exits only when no model loads.' },
   { name: 'strict-readiness', kind: 'bool', defaultText: 'true', description: 'ServerReady (and health service "") only when every model is ready, as in Triton.' },
   { name: 'disable-auto-complete-config', kind: 'bool', defaultText: 'false', description: 'Do not complete model configs from the ONNX graph.' },
-  { name: 'backend-config', kind: 'list', description: 'Backend setting as <backend>,<key>=<value>; supported: onnxruntime,default-max-batch-size=<n> (default 4).' },
+  { name: 'backend-config', kind: 'list', envSeparator: ';', description: 'Backend setting as <backend>,<key>=<value>; supported: onnxruntime,default-max-batch-size=<n> (default 4).' },
   { name: 'exit-timeout-secs', kind: 'int', defaultText: '30', description: 'Seconds shutdown waits for requests in flight before cancelling them.' },
   { name: 'log-level', kind: 'string', defaultText: 'info', description: 'debug, info, warn or error.' },
   { name: 'log-verbose', kind: 'int', defaultText: '0', description: 'Triton-style verbosity; any value > 0 means --log-level debug.' },
   { name: 'log-format', kind: 'string', defaultText: 'auto', description: 'json, pretty, or auto (pretty on a terminal, JSON otherwise).' },
 ];
 
-/** NEREID_GRPC_PORT for grpc-port. */
+/** NEREID_GRPC_PORT for grpc-port. List options take several values separated by `envSeparator`. */
 export function envName(option: OptionSpec): string {
   return `NEREID_${option.name.toUpperCase().replace(/-/g, '_')}`;
 }

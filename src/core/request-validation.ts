@@ -41,10 +41,11 @@ const BATCH_NOTE =
 export function validateInferRequest(request: InferRequest, model: ModelInfo): ValidatedRequest {
   const log = requestLogPrefix(request.id);
   checkParameters(request);
-  const outputNames = resolveOutputs(request, model, log);
   const inputsByName = indexInputs(request, log);
-  checkInputCount(request, model, inputsByName, log);
+  const outputNames = resolveOutputs(request, model, log);
+  checkInputCount(request, model, inputsByName, log, 'count');
   for (const tensor of request.inputs) findSpec(model.inputs, tensor.name, model.name);
+  checkInputCount(request, model, inputsByName, log, 'names');
   const batchSize = resolveBatchSize(request, model, log);
   const inputs: ValidatedInput[] = [];
   for (const spec of model.inputs) {
@@ -96,13 +97,19 @@ function indexInputs(request: InferRequest, log: string): Map<string, RequestTen
   return byName;
 }
 
-function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<string, RequestTensor>, log: string): void {
+/**
+ * Triton's input-count check, and its message. With `names`, also fails when the count is
+ * fine but a required input is absent (an optional one in its place): Triton leaves that
+ * to the backend, and ONNX Runtime would fail with an internal error.
+ */
+function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<string, RequestTensor>, log: string, names: 'count' | 'names'): void {
   const required = model.inputs.filter((i) => !i.optional);
   const got = request.inputs.length;
-  if (got <= model.inputs.length && got >= required.length) return;
+  const absent = required.filter((i) => !byName.has(i.name)).map((i) => i.name);
+  if (got <= model.inputs.length && got >= required.length && (names === 'count' || absent.length === 0)) return;
   const quoted = (names: string[]) => `[${names.map((n) => `'${n}'`).join(',')}]`;
   const given = quoted(request.inputs.map((t) => t.name));
-  const missing = quoted(required.filter((i) => !byName.has(i.name)).map((i) => i.name));
+  const missing = quoted(absent);
   const expected =
     required.length === model.inputs.length
       ? `expected ${model.inputs.length} inputs`
@@ -174,12 +181,15 @@ function checkShape(tensor: Tensor, dims: readonly number[], spec: TensorSpec, m
     }
     const want = spec.dims[i]!;
     if (want !== -1 && want !== got) mismatch = true;
-    else if (got < 0) {
+  }
+  if (!mismatch) {
+    // A negative dim can only pass the comparison against a -1 config dim.
+    if (tensor.shape.some((d) => d < 0)) {
       const where = tensor.datatype === 'BYTES' ? 'in shape ' : '';
       throw new InferError('INPUT_SHAPE', `tensor '${tensor.name}' contains an invalid dimension ${where}${formatShape(tensor.shape)}`);
     }
+    return;
   }
-  if (!mismatch) return;
   const expected = model.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
   throw new InferError(
     'INPUT_SHAPE',

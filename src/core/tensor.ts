@@ -19,6 +19,7 @@ export interface Tensor {
  * Number.MAX_SAFE_INTEGER (so it can never be a real tensor). Empty shape = scalar = 1.
  */
 export function elementCount(shape: readonly number[]): number {
+  if (shape.includes(0)) return 0;
   let count = 1;
   for (const dim of shape) {
     count *= dim;

@@ -25,6 +25,27 @@ function modelConfigSchema(): DescMessage {
  */
 export function parseModelConfigText(text: string): ModelConfig {
   const desc = modelConfigSchema();
-  const message = fromText(desc, text);
+  let message;
+  try {
+    message = fromText(desc, text);
+  } catch (err) {
+    throw new Error(`${locate(desc, text, (err as Error).message)}${(err as Error).message}`);
+  }
   return ModelConfig.decode(toBinary(desc, message));
+}
+
+/**
+ * "line N: " for a parse error, found by parsing growing prefixes until one fails with
+ * the same message (the parser reports no position). Only runs on failure; configs are small.
+ */
+function locate(desc: DescMessage, text: string, message: string): string {
+  const lines = text.split('\n');
+  for (let n = 1; n <= lines.length; n++) {
+    try {
+      fromText(desc, lines.slice(0, n).join('\n'));
+    } catch (err) {
+      if ((err as Error).message === message) return `line ${n}: `;
+    }
+  }
+  return '';
 }

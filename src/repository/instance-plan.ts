@@ -75,7 +75,7 @@ function intParameter(config: ModelConfig, key: string): number | undefined {
   const raw = config.parameters[key]?.stringValue;
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) {
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value)) {
     throw new ModelConfigError(`model '${config.name}': parameter '${key}' must be a non-negative integer, got '${raw}'`);
   }
   return value === 0 ? undefined : value;

@@ -34,8 +34,11 @@ export function normalizeModelConfig(config: ModelConfig, devices: DeviceInvento
   config.instanceGroup.forEach((group, index) => {
     if (group.name === '') group.name = `${config.name}_${index}`;
     if (group.kind === Kind.KIND_AUTO) {
+      // Triton: GPU when every listed GPU (or any GPU, when none is listed) is usable, else CPU.
       const wanted = group.gpus.length > 0 ? group.gpus : devices.gpuIds;
-      group.kind = gpusUsable && wanted.every((id) => devices.gpuIds.includes(id)) ? Kind.KIND_GPU : Kind.KIND_CPU;
+      const onGpu = gpusUsable && wanted.every((id) => devices.gpuIds.includes(id));
+      group.kind = onGpu ? Kind.KIND_GPU : Kind.KIND_CPU;
+      if (!onGpu) group.gpus = [];
     }
     if (group.count === 0) group.count = group.kind === Kind.KIND_CPU && config.backend === ONNX_BACKEND ? 2 : 1;
     if (group.kind === Kind.KIND_GPU && group.gpus.length === 0) group.gpus = [...devices.gpuIds];

@@ -143,7 +143,10 @@ function checkTensorAgainstOnnx(
   const modelDims = (tensor.reshape?.shape ?? tensor.dims).map(Number);
   const expected = config.maxBatchSize > 0 ? [-1, ...modelDims] : modelDims;
   if (config.maxBatchSize > 0 && actual.dims[0] !== -1) {
-    fail(`${what}: max_batch_size is ${config.maxBatchSize} but the ONNX model's first dim is fixed (${actual.dims[0]}), so it cannot batch`);
+    fail(
+      `${what}: max_batch_size is ${config.maxBatchSize} but the ONNX model's shape [${actual.dims.join(',')}] has no ` +
+        'variable first dim, so it cannot batch',
+    );
   }
   const compatible =
     expected.length === actual.dims.length && expected.every((d, i) => actual.dims![i] === -1 || d === actual.dims![i]);

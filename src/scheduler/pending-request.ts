@@ -24,7 +24,8 @@ export class PendingRequest {
       this.fail(abortReason(signal));
       onAbort(this);
     };
-    signal.addEventListener('abort', this.onAbort, { once: true });
+    if (signal.aborted) queueMicrotask(this.onAbort);
+    else signal.addEventListener('abort', this.onAbort, { once: true });
   }
 
   get isSettled(): boolean {

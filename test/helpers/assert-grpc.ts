@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
-import type { CallError } from './grpc-client.js';
+import type { CallError } from '../../scripts/lib/grpc-client.js';
 
 /** Awaits a call that must fail, and checks its gRPC code and message (exact string or pattern). */
 export async function assertGrpcError(call: Promise<unknown>, code: status, message: string | RegExp): Promise<CallError> {

@@ -4,11 +4,11 @@ import type { ServerConfig } from '../../src/config/server-config.js';
 import type { DeviceInventory } from '../../src/core/execution.js';
 import { NereidServer } from '../../src/server.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { TestClient } from './grpc-client.js';
+import { ProtoClient } from '../../scripts/lib/grpc-client.js';
 
 export interface TestServer {
   readonly server: NereidServer;
-  readonly client: TestClient;
+  readonly client: ProtoClient;
   /** Stops client and server, and checks that no call was left open. */
   stop(): Promise<void>;
 }
@@ -31,7 +31,7 @@ export async function startTestServer(
     logger,
     ...(options.devices !== undefined ? { devices: options.devices } : {}),
   });
-  const client = new TestClient(`127.0.0.1:${server.port}`);
+  const client = new ProtoClient(`127.0.0.1:${server.port}`);
   return {
     server,
     client,

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { testRepository } from '../helpers/fixtures.js';
-import { TestClient } from '../helpers/grpc-client.js';
+import { ProtoClient } from '../../scripts/lib/grpc-client.js';
 import { float32Bytes, int64Bytes } from '../helpers/tensors.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
@@ -46,7 +46,7 @@ describe('the nereid command', () => {
     const { child, exited, waitForLog } = nereid(['--model-repository', await testRepository(), '--grpc-port', '0', '--grpc-address', '127.0.0.1', '--log-format', 'json']);
     const listening = await waitForLog('gRPC endpoint listening');
     await waitForLog('server is ready');
-    const client = new TestClient(`127.0.0.1:${listening['port']}`);
+    const client = new ProtoClient(`127.0.0.1:${listening['port']}`);
     const watch = (client.health as any).Watch({ service: '' });
     const statuses: string[] = [];
     watch.on('data', (m: { status: string }) => statuses.push(m.status));

@@ -32,8 +32,8 @@ export type CallError = grpc.ServiceError;
 
 type Message = Record<string, unknown>;
 
-/** Promise-based access to every unary RPC by its proto name (ModelInfer, ServerLive, ...). */
-export class TestClient {
+/** Promise-based access to every unary RPC by its proto name (ModelInfer, ServerLive, ...); used by tests, npm run infer and the benchmark. */
+export class ProtoClient {
   readonly inference: grpc.Client;
   readonly health: grpc.Client;
 

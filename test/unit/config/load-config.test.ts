@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
+import type { ServerConfig } from '../../../src/config/server-config.js';
+
+const REPO = ['--model-repository', '/models'];
+
+/** The ServerConfig of a run command line; fails the test for --help / --version. */
+function run(argv: string[], env: NodeJS.ProcessEnv = {}, terminal = false): ServerConfig {
+  const result = loadConfig(argv, env, terminal);
+  assert.equal(result.kind, 'run');
+  return result.config;
+}
+
+function rejects(argv: string[], message: string, env: NodeJS.ProcessEnv = {}): void {
+  assert.throws(
+    () => loadConfig(argv, env),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+      assert.equal(err.name, 'ConfigError');
+      assert.equal(err.message, message);
+      return true;
+    },
+  );
+}
+
+describe('loadConfig', () => {
+  it('fills every default', () => {
+    assert.deepEqual(run(REPO), {
+      modelRepositories: ['/models'],
+      serverName: 'nereid',
+      grpc: { address: '0.0.0.0', port: 8001, keepaliveTimeMs: 7_200_000, keepaliveTimeoutMs: 20_000, maxConnectionAgeMs: 0 },
+      exitOnError: false,
+      strictReadiness: true,
+      autoCompleteConfig: true,
+      defaultMaxBatchSize: 4,
+      exitTimeoutSecs: 30,
+      log: { level: 'info', format: 'json' },
+    });
+  });
+
+  it('returns help and version requests', () => {
+    assert.deepEqual(loadConfig(['--help'], {}), { kind: 'help' });
+    assert.deepEqual(loadConfig(['-h'], {}), { kind: 'help' });
+    assert.deepEqual(loadConfig(['--version'], {}), { kind: 'version' });
+    // Even next to flags that would fail.
+    assert.deepEqual(loadConfig(['--bogus', '--help'], {}), { kind: 'help' });
+  });
+
+  describe('flags', () => {
+    it('reads --name value and --name=value', () => {
+      const config = run([...REPO, '--grpc-port', '9000', '--server-name=triton', '--grpc-address=127.0.0.1']);
+      assert.equal(config.grpc.port, 9000);
+      assert.equal(config.serverName, 'triton');
+      assert.equal(config.grpc.address, '127.0.0.1');
+    });
+
+    it('keeps "=" inside a --name=value value', () => {
+      assert.equal(run([...REPO, '--server-name=a=b']).serverName, 'a=b');
+    });
+
+    it('reads a bool flag alone as true, before another flag or at the end', () => {
+      assert.equal(run(['--exit-on-error', ...REPO]).exitOnError, true);
+      assert.equal(run([...REPO, '--exit-on-error']).exitOnError, true);
+      assert.equal(run([...REPO, '--disable-auto-complete-config']).autoCompleteConfig, false);
+    });
+
+    it('reads bool values in several spellings', () => {
+      for (const value of ['true', 'TRUE', '1', 'yes', 'on']) assert.equal(run([...REPO, '--exit-on-error', value]).exitOnError, true, value);
+      for (const value of ['false', 'False', '0', 'no', 'off']) assert.equal(run([...REPO, '--strict-readiness', value]).strictReadiness, false, value);
+      assert.equal(run([...REPO, '--strict-readiness=false']).strictReadiness, false);
+    });
+
+    it('repeats --model-repository and accepts its alias --model-store', () => {
+      assert.deepEqual(run(['--model-repository', '/a', '--model-store=/b', '--model-repository=/c']).modelRepositories, ['/a', '/b', '/c']);
+    });
+
+    it('lets the last value of a single-valued flag win', () => {
+      assert.equal(run([...REPO, '--grpc-port', '1', '--grpc-port', '2']).grpc.port, 2);
+    });
+
+    it('accepts port 0 and 65535', () => {
+      assert.equal(run([...REPO, '--grpc-port', '0']).grpc.port, 0);
+      assert.equal(run([...REPO, '--grpc-port', '65535']).grpc.port, 65535);
+    });
+
+    it('reads --backend-config onnxruntime,default-max-batch-size=<n>', () => {
+      assert.equal(run([...REPO, '--backend-config', 'onnxruntime,default-max-batch-size=16']).defaultMaxBatchSize, 16);
+      assert.equal(run([...REPO, '--backend-config=onnxruntime,default-max-batch-size=0']).defaultMaxBatchSize, 0);
+    });
+
+    it('picks the log format: auto is pretty on a terminal and json otherwise', () => {
+      assert.equal(run(REPO, {}, true).log.format, 'pretty');
+      assert.equal(run(REPO, {}, false).log.format, 'json');
+      assert.equal(run([...REPO, '--log-format', 'json'], {}, true).log.format, 'json');
+      assert.equal(run([...REPO, '--log-format', 'pretty'], {}, false).log.format, 'pretty');
+    });
+
+    it('reads --log-level, and --log-verbose > 0 means debug', () => {
+      assert.equal(run([...REPO, '--log-level', 'warn']).log.level, 'warn');
+      assert.equal(run([...REPO, '--log-verbose', '1']).log.level, 'debug');
+      assert.equal(run([...REPO, '--log-verbose', '1', '--log-level', 'error']).log.level, 'debug');
+      assert.equal(run([...REPO, '--log-verbose', '0', '--log-level', 'error']).log.level, 'error');
+    });
+
+    it('reads the numeric settings', () => {
+      const config = run([
+        ...REPO,
+        '--grpc-keepalive-time=1000',
+        '--grpc-keepalive-timeout=500',
+        '--grpc-max-connection-age=60000',
+        '--exit-timeout-secs=5',
+      ]);
+      assert.deepEqual(
+        [config.grpc.keepaliveTimeMs, config.grpc.keepaliveTimeoutMs, config.grpc.maxConnectionAgeMs, config.exitTimeoutSecs],
+        [1000, 500, 60000, 5],
+      );
+    });
+  });
+
+  describe('environment', () => {
+    it('reads NEREID_* variables', () => {
+      const config = run([], {
+        NEREID_MODEL_REPOSITORY: '/a, /b ,,',
+        NEREID_GRPC_PORT: '9100',
+        NEREID_STRICT_READINESS: 'false',
+        NEREID_LOG_FORMAT: 'pretty',
+        NEREID_SERVER_NAME: 'envname',
+      });
+      assert.deepEqual(config.modelRepositories, ['/a', '/b']);
+      assert.equal(config.grpc.port, 9100);
+      assert.equal(config.strictReadiness, false);
+      assert.equal(config.log.format, 'pretty');
+      assert.equal(config.serverName, 'envname');
+    });
+
+    it('lets flags win over variables', () => {
+      const config = run(['--grpc-port', '9200', '--model-repository', '/flag'], { NEREID_GRPC_PORT: '9100', NEREID_MODEL_REPOSITORY: '/env' });
+      assert.equal(config.grpc.port, 9200);
+      assert.deepEqual(config.modelRepositories, ['/flag']);
+    });
+
+    it('ignores empty variables and unrelated ones', () => {
+      const config = run(REPO, { NEREID_GRPC_PORT: '', NEREID_NOT_A_FLAG: 'x', PATH: '/bin' });
+      assert.equal(config.grpc.port, 8001);
+    });
+
+    it(
+      'reads NEREID_BACKEND_CONFIG',
+      () => {
+        assert.equal(run(REPO, { NEREID_BACKEND_CONFIG: 'onnxruntime,default-max-batch-size=8' }).defaultMaxBatchSize, 8);
+      },
+    );
+
+    it('names the flag when a variable has a bad value', () => {
+      rejects(REPO, "invalid value 'abc' for --grpc-port: expected an integer from 0 to 65535", { NEREID_GRPC_PORT: 'abc' });
+    });
+  });
+
+  describe('errors', () => {
+    it('needs a model repository', () => {
+      rejects([], '--model-repository is required (or NEREID_MODEL_REPOSITORY)');
+      rejects(['--grpc-port', '1'], '--model-repository is required (or NEREID_MODEL_REPOSITORY)');
+    });
+
+    it('rejects an unknown flag', () => {
+      rejects([...REPO, '--grpc-prot', '1'], 'unknown flag --grpc-prot; run with --help for the list');
+      rejects([...REPO, '--grpc-prot=1'], 'unknown flag --grpc-prot; run with --help for the list');
+    });
+
+    it('rejects an argument that is not a flag', () => {
+      rejects(['models'], "unexpected argument 'models'; flags start with --");
+      rejects([...REPO, '-p', '1'], "unexpected argument '-p'; flags start with --");
+    });
+
+    it('rejects a flag without its value', () => {
+      rejects([...REPO, '--grpc-port'], '--grpc-port needs a value');
+      rejects(['--model-repository'], '--model-repository needs a value');
+    });
+
+    it(
+      'does not take the next flag as the value of a flag that needs one',
+      () => {
+        rejects([...REPO, '--server-name', '--exit-on-error'], '--server-name needs a value');
+      },
+    );
+
+    it('rejects a port that is not an integer or out of range', () => {
+      for (const value of ['abc', '80.5', '65536', '-1', '', '1e3']) {
+        rejects([...REPO, `--grpc-port=${value}`], `invalid value '${value}' for --grpc-port: expected an integer from 0 to 65535`);
+      }
+    });
+
+    it('rejects keepalive values below 1', () => {
+      rejects([...REPO, '--grpc-keepalive-time', '0'], "invalid value '0' for --grpc-keepalive-time: expected an integer from 1 to 2147483647");
+    });
+
+    it('rejects a bad boolean', () => {
+      rejects([...REPO, '--exit-on-error', 'maybe'], "invalid value 'maybe' for --exit-on-error: expected true or false");
+      rejects([...REPO, '--strict-readiness='], "invalid value '' for --strict-readiness: expected true or false");
+    });
+
+    it('rejects a bad --log-format and --log-level', () => {
+      rejects([...REPO, '--log-format', 'xml'], "invalid value 'xml' for --log-format: expected one of auto, json, pretty");
+      rejects([...REPO, '--log-level', 'trace'], "invalid value 'trace' for --log-level: expected one of debug, info, warn, error");
+    });
+
+    it('rejects a bad --backend-config', () => {
+      const message = (v: string) => `invalid value '${v}' for --backend-config: supported is onnxruntime,default-max-batch-size=<n>`;
+      for (const value of ['tensorflow,default-max-batch-size=4', 'onnxruntime,default-max-batch-size=x', 'onnxruntime,foo=1']) {
+        rejects([...REPO, '--backend-config', value], message(value));
+      }
+    });
+  });
+
+  it('returns a deeply frozen config', () => {
+    const config = run([...REPO, '--model-repository', '/more']);
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.grpc));
+    assert.ok(Object.isFrozen(config.log));
+    assert.ok(Object.isFrozen(config.modelRepositories));
+    assert.throws(() => {
+      (config.grpc as { port: number }).port = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (config.modelRepositories as string[]).push('/x');
+    }, TypeError);
+  });
+});

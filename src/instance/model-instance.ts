@@ -3,7 +3,7 @@ import { InferError } from '../core/errors.js';
 import type { BackendSpec, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
-import { startWorker } from './start-worker.js';
+import { instanceWorkerEntry, startWorker } from './start-worker.js';
 
 type State = 'starting' | 'idle' | 'busy' | 'failed' | 'stopped';
 
@@ -39,7 +39,7 @@ export class ModelInstance {
   /** Starts the worker and resolves once its session is loaded; rejects with the load error. */
   static start(plan: InstancePlan, backend: BackendSpec, logger: Logger): Promise<ModelInstance> {
     const startup: WorkerStartup = { instanceName: plan.name, backend, settings: plan.settings };
-    const worker = startWorker({ workerData: startup, name: plan.name });
+    const worker = startWorker(instanceWorkerEntry(), { workerData: startup, name: plan.name });
     const instance = new ModelInstance(plan, worker, logger);
     return new Promise((resolve, reject) => {
       instance.onStartupEnd = (error) => (error === undefined ? resolve(instance) : reject(error));

@@ -1,18 +1,20 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
- * Starts a model instance's worker thread on the worker entry module next to this one.
- * In the built server that is a `.js` file. Running from source under tsx (`npm test`,
- * `npm start`), it is `.ts`, and Node 20 does not apply tsx's loader to a worker's entry,
- * so a two-line bootstrap registers tsx inside the worker and then imports the entry.
+ * Starts a worker thread on `entry`. A `.js` entry (the built server) starts directly. A
+ * `.ts` entry (running from source under tsx, as `npm test` does) needs tsx's loader, which
+ * Node 20 does not apply to a worker's entry module, so a two-line bootstrap registers
+ * tsx inside the worker and then imports the entry.
  */
-export function startWorker(options: WorkerOptions): Worker {
-  const extension = path.extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./worker-entry${extension}`, import.meta.url);
-  if (extension !== '.ts') return new Worker(entry, options);
+export function startWorker(entry: URL, options: WorkerOptions): Worker {
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/** The instance worker's entry module: next to this one, with the same extension. */
+export function instanceWorkerEntry(): URL {
+  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./worker-entry${extension}`, import.meta.url);
 }

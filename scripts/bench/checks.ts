@@ -1,0 +1,48 @@
+/**
+ * The speed targets the issues set, evaluated on one run. They are reported, never
+ * asserted in tests: these machines are shared and noisy.
+ */
+import type { BenchRun, ResultRow, TargetCheck } from './bench-types.js';
+
+function row(run: BenchRun, target: string, level: number): ResultRow | undefined {
+  return run.results.find((r) => r.target === target && r.level === level);
+}
+
+function missing(name: string, goal: string, what: string): TargetCheck {
+  return { name, value: null, goal, met: null, note: `not measured in this run (${what})` };
+}
+
+export function computeChecks(run: BenchRun): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const inProcess = run.inProcess;
+  if (run.settings.mode !== 'concurrency') return checks;
+  if (run.workload.name === 'simple') {
+    const name = 'simple c=16: nereid / echo throughput';
+    const n = row(run, 'nereid', 16);
+    const e = row(run, 'echo', 16);
+    checks.push(n && e ? { name, value: n.inferPerSec / e.inferPerSec, goal: '>= 0.80', met: n.inferPerSec / e.inferPerSec >= 0.8, note: '' } : missing(name, '>= 0.80', 'needs nereid and echo at c=16'));
+  }
+  if (run.workload.name === 'ocr-cls') {
+    const name1 = 'ocr-cls c=1: nereid p50 - in-process batch-1 p50 (ms)';
+    const n1 = row(run, 'nereid', 1);
+    checks.push(
+      n1 && inProcess
+        ? { name: name1, value: (n1.latency.p50Us - inProcess.batch1.latency.p50Us) / 1000, goal: '<= 0.5 ms', met: n1.latency.p50Us - inProcess.batch1.latency.p50Us <= 500, note: '' }
+        : missing(name1, '<= 0.5 ms', 'needs nereid at c=1 and the in-process baseline'),
+    );
+    const name32 = 'ocr-cls c=32: nereid / binding limit';
+    const n32 = row(run, 'nereid', 32);
+    const e32 = row(run, 'echo', 32);
+    if (n32 && e32 && inProcess) {
+      const limit = Math.min(e32.inferPerSec, inProcess.best.itemsPerSec);
+      const binds = e32.inferPerSec <= inProcess.best.itemsPerSec ? `transport binds (echo ${e32.inferPerSec.toFixed(0)}/s < in-process best ${inProcess.best.itemsPerSec.toFixed(0)}/s)` : `compute binds (in-process best ${inProcess.best.itemsPerSec.toFixed(0)}/s < echo ${e32.inferPerSec.toFixed(0)}/s)`;
+      checks.push({ name: name32, value: n32.inferPerSec / limit, goal: '>= 0.85', met: n32.inferPerSec / limit >= 0.85, note: binds });
+    } else checks.push(missing(name32, '>= 0.85', 'needs nereid and echo at c=32 and the in-process baseline'));
+  }
+  if (run.workload.name === 'ocr-rec') {
+    const name = 'ocr-rec c=4: nereid / in-process best';
+    const n = row(run, 'nereid', 4);
+    checks.push(n && inProcess ? { name, value: n.inferPerSec / inProcess.best.itemsPerSec, goal: '>= 0.90', met: n.inferPerSec / inProcess.best.itemsPerSec >= 0.9, note: '' } : missing(name, '>= 0.90', 'needs nereid at c=4 and the in-process baseline'));
+  }
+  return checks;
+}

@@ -1,0 +1,379 @@
+/**
+ * npm run bench -- --workload simple|ocr-cls|ocr-rec [options]
+ *
+ * perf_analyzer-style load against Nereid, with baselines measured in the same run and
+ * alternated (A B A B) so drift hits all of them alike: `echo` (the same gRPC stubs with no
+ * validation, scheduling or ONNX: the transport limit) and `inprocess` (ONNX Runtime on
+ * the same model and thread budget: the compute limit). Prints a table with
+ * nereid/echo and nereid/in-process ratios and writes JSON + perf_analyzer CSV.
+ * `--help` lists the options.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { probeDevices } from '../../src/backend/device-probe.js';
+import { ModelInferRequest } from '../../src/generated/grpc_service.js';
+import { loadModelDefinition } from '../../src/repository/model-definition.js';
+import { scanRepositories } from '../../src/repository/model-source.js';
+import { ProtoClient } from '../lib/grpc-client.js';
+import { BENCH_SCHEMA, type BenchRun, type BenchSettings, type InProcessResult, type ResultRow } from './bench-types.js';
+import { csvFileName, toPerfAnalyzerCsv } from './csv.js';
+import { computeChecks } from './checks.js';
+import { measure, type Measurement } from './load-generator.js';
+import { machineInfo } from './machine.js';
+import { summarize } from './stats.js';
+import { runInProcess, serverSplit, startEcho, startNereid, statsSnapshot, type ServerProcess, type StatsSnapshot } from './targets.js';
+import { WORKLOADS, randomTensor, resolveInputs, seededRandom, type InputSpec } from './workloads.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DISTINCT_REQUESTS = 16;
+
+export interface BenchOptions {
+  readonly workload: string;
+  readonly settings: BenchSettings;
+  readonly shapes: ReadonlyMap<string, number[]>;
+  readonly batchSize: number | undefined;
+  readonly targets: readonly string[];
+  readonly url: string | undefined;
+  readonly out: string;
+  readonly inProcessMs: number;
+  readonly quiet: boolean;
+  /** Which Nereid to start: the build (default) or the sources (tests). */
+  readonly nereidEntry: 'dist' | 'source';
+}
+
+const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec> [options]
+  --concurrency 1:64:x2    levels: start:end:xfactor, start:end:step, or a list 1,4,16 (default 1:16:x2)
+  --request-rate N         open loop at N req/s (also a range or list); replaces --concurrency
+  --shape name:d0,d1,...   override an input's shape (repeatable)
+  --batch-size N           items per request (the first dim)
+  --seed N                 random input data seed (default 1)
+  --client-workers N       load-generating threads (default 1)
+  --warmup-ms N --window-ms N --stability F --max-windows N   (defaults 1000, 2000, 0.1, 8)
+  --rounds N               alternations of all targets (default 2)
+  --targets a,b,c          any of nereid,echo,inprocess (default all)
+  --url host:port          measure a running Nereid instead of starting one
+  --inprocess-ms N         measuring time per batch size for the in-process baseline
+  --out DIR                where JSON and CSV go (default bench/runs/<time>-<workload>)`;
+
+/** Expands "1:64:x2", "4:16:4" or "1,2,8" into levels. */
+export function parseLevels(spec: string): number[] {
+  if (spec.includes(',')) {
+    const list = spec.split(',').map(Number);
+    if (list.some((v) => !(v > 0))) throw new Error(`bad level list '${spec}'`);
+    return list;
+  }
+  const [start, end, step] = spec.split(':').map((part, i) => (i === 2 && part.startsWith('x') ? part : Number(part)));
+  const factor = typeof step === 'string' ? Number(step.slice(1)) : undefined;
+  const increment = factor === undefined ? (step ?? 1) : 0;
+  const valid =
+    typeof start === 'number' && start > 0 && (end === undefined || (typeof end === 'number' && end >= start)) &&
+    (factor === undefined ? typeof increment === 'number' && increment > 0 : factor > 1);
+  if (!valid) throw new Error(`bad level list '${spec}': use start:end:xfactor, start:end:step or a list`);
+  if (end === undefined) return [start];
+  const levels: number[] = [];
+  for (let v = start; v <= (end as number); v = factor !== undefined ? v * factor : v + (increment as number)) levels.push(v);
+  return levels;
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const values = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return 'help';
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'`);
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) throw new Error(`${arg} needs a value`);
+    values.set(arg.slice(2), [...(values.get(arg.slice(2)) ?? []), value]);
+    i++;
+  }
+  const get = (name: string) => values.get(name)?.at(-1);
+  const num = (name: string, fallback: number) => {
+    const raw = get(name);
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} needs a non-negative number, got '${raw}'`);
+    return value;
+  };
+  const workload = get('workload');
+  if (workload === undefined || WORKLOADS[workload] === undefined) throw new Error(`--workload must be one of ${Object.keys(WORKLOADS).join(', ')}`);
+  const rate = get('request-rate');
+  const shapes = new Map<string, number[]>();
+  for (const spec of values.get('shape') ?? []) {
+    const [name, dims] = spec.split(':');
+    if (name === undefined || dims === undefined) throw new Error(`--shape wants name:d0,d1,..., got '${spec}'`);
+    shapes.set(name, dims.split(',').map(Number));
+  }
+  const targets = (get('targets') ?? 'nereid,echo,inprocess').split(',');
+  for (const t of targets) if (!['nereid', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
+  const windowMs = num('window-ms', 2000);
+  const batchSize = get('batch-size') === undefined ? undefined : num('batch-size', 1);
+  return {
+    workload,
+    settings: {
+      mode: rate === undefined ? 'concurrency' : 'request-rate',
+      levels: parseLevels(rate ?? get('concurrency') ?? '1:16:x2'),
+      warmupMs: num('warmup-ms', 1000),
+      windowMs,
+      stability: num('stability', 0.1),
+      maxWindows: Math.max(3, num('max-windows', 8)),
+      rounds: Math.max(1, num('rounds', 2)),
+      clientWorkers: Math.max(1, num('client-workers', 1)),
+      seed: num('seed', 1),
+    },
+    shapes,
+    batchSize,
+    targets,
+    url: get('url'),
+    out: get('out') ?? path.join(ROOT, 'bench', 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${workload}`),
+    inProcessMs: num('inprocess-ms', windowMs * 2),
+    quiet: false,
+    nereidEntry: 'dist',
+  };
+}
+
+/** Encodes DISTINCT_REQUESTS requests with seeded random data, and times one encode. */
+function encodeRequests(model: string, inputs: readonly InputSpec[], seed: number): { requests: Uint8Array[]; sendUs: number } {
+  const random = seededRandom(seed);
+  const requests: Uint8Array[] = [];
+  let encodeMs = 0;
+  for (let i = 0; i < DISTINCT_REQUESTS; i++) {
+    const message = ModelInferRequest.fromPartial({
+      modelName: model,
+      inputs: inputs.map((input) => ({ name: input.name, datatype: input.datatype, shape: input.shape.map(BigInt) })),
+      rawInputContents: inputs.map((input) => randomTensor(input, random)),
+    });
+    const t0 = performance.now();
+    const bytes = ModelInferRequest.encode(message).finish();
+    encodeMs += performance.now() - t0;
+    requests.push(bytes.slice());
+  }
+  return { requests, sendUs: (encodeMs / DISTINCT_REQUESTS) * 1000 };
+}
+
+/** A repository holding only the workload's model (a link), so Nereid loads nothing else. */
+function singleModelRepository(repository: string, model: string, scratch: string): string {
+  const dir = path.join(scratch, 'serve');
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(path.join(repository, model), path.join(dir, model));
+  return dir;
+}
+
+interface Raw {
+  target: string;
+  level: number;
+  measurement: Measurement<StatsSnapshot | null>;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchRun> {
+  const log = (line: string) => !options.quiet && process.stdout.write(`${line}\n`);
+  const startedAt = new Date();
+  const workload = WORKLOADS[options.workload]!;
+  const inputs = resolveInputs(workload, options.shapes, options.batchSize);
+  const batch = inputs[0]?.shape[0] ?? 1;
+  const scratch = mkdtempSync(path.join(tmpdir(), 'nereid-bench-'));
+  const servers: ServerProcess[] = [];
+  try {
+    const repository = await workload.repository(path.join(scratch, 'repo'));
+    const { sources } = await scanRepositories([repository]);
+    const definition = await loadModelDefinition(sources.find((s) => s.name === workload.model)!, { autoComplete: true, defaultMaxBatchSize: 4, devices: probeDevices() });
+    const cpuInstances = definition.instances.filter((i) => i.kind === 'cpu');
+    const { requests, sendUs } = encodeRequests(workload.model, inputs, options.settings.seed);
+    log(`workload ${workload.name}: model ${workload.model}, inputs ${inputs.map((i) => `${i.name}[${i.shape}]`).join(' ')}, ${requests[0]!.byteLength} bytes/request`);
+
+    const grpcTargets: ServerProcess[] = [];
+    if (options.targets.includes('nereid')) {
+      const nereid = options.url === undefined ? await startNereid(singleModelRepository(repository, workload.model, scratch), options.nereidEntry) : { name: 'nereid', address: options.url, stop: async () => {} };
+      servers.push(nereid);
+      grpcTargets.push(nereid);
+    }
+    if (options.targets.includes('echo')) {
+      const echo = await startEcho();
+      servers.push(echo);
+      grpcTargets.push(echo);
+    }
+
+    const raws: Raw[] = [];
+    const inProcessRounds: InProcessResult[] = [];
+    const batches = [1, 2, 4, 8, 16, 32, 64].filter((b) => b <= workload.maxBatch);
+    for (let round = 1; round <= options.settings.rounds; round++) {
+      for (const level of options.settings.levels) {
+        for (const target of grpcTargets) {
+          const client = new ProtoClient(target.address);
+          const measurement = await measure(
+            {
+              target: target.address,
+              requests,
+              mode: options.settings.mode,
+              level,
+              clientWorkers: options.settings.clientWorkers,
+              warmupMs: options.settings.warmupMs,
+              windowMs: options.settings.windowMs,
+              stability: options.settings.stability,
+              maxWindows: options.settings.maxWindows,
+              decodeEvery: 16,
+            },
+            () => (target.name === 'nereid' ? statsSnapshot(client, workload.model) : Promise.resolve(null)),
+          );
+          client.close();
+          raws.push({ target: target.name, level, measurement });
+          log(
+            `round ${round} ${options.settings.mode === 'concurrency' ? 'c' : 'rate'}=${level} ${target.name.padEnd(6)} ` +
+              `${(measurement.requestsPerSec * batch).toFixed(1).padStart(9)} infer/s  p50 ${(summarize(measurement.latenciesUs).p50Us / 1000).toFixed(2)} ms` +
+              `${measurement.stable ? '' : '  (unstable)'}${measurement.errors > 0 ? `  ${measurement.errors} errors: ${measurement.firstError}` : ''}`,
+          );
+        }
+      }
+      if (options.targets.includes('inprocess')) {
+        const result = await runInProcess({
+          modelPath: definition.modelPath(definition.versions.at(-1)!),
+          inputs,
+          sessions: Math.max(1, cpuInstances.length),
+          threadsPerSession: cpuInstances[0]?.settings.intraOpThreads ?? 1,
+          batches,
+          warmupMs: Math.min(options.settings.warmupMs, 1000),
+          durationMs: options.inProcessMs,
+          seed: options.settings.seed,
+        });
+        inProcessRounds.push(result);
+        log(`round ${round} inprocess batch 1 ${result.batch1.itemsPerSec.toFixed(1)} items/s, best batch ${result.best.batch} ${result.best.itemsPerSec.toFixed(1)} items/s`);
+      }
+    }
+
+    const results = aggregate(raws, batch, sendUs);
+    const inProcess = inProcessRounds.length > 0 ? averageInProcess(inProcessRounds) : null;
+    const run: BenchRun = {
+      schema: BENCH_SCHEMA,
+      startedAt: startedAt.toISOString(),
+      durationSec: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+      machine: machineInfo(),
+      workload: { name: workload.name, model: workload.model, inputs, batchSize: batch, requestBytes: requests[0]!.byteLength },
+      settings: options.settings,
+      targets: [...grpcTargets.map((t) => t.name), ...(inProcess !== null ? ['inprocess'] : [])],
+      results,
+      inProcess,
+      checks: [],
+    };
+    return { ...run, checks: computeChecks(run) };
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Merges the rounds of each (target, level): latencies pooled, throughput averaged. */
+function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultRow[] {
+  const rows: ResultRow[] = [];
+  for (const key of new Set(raws.map((r) => `${r.target}\u0000${r.level}`))) {
+    const group = raws.filter((r) => `${r.target}\u0000${r.level}` === key);
+    const { target, level } = group[0]!;
+    const latencies = new Float64Array(group.reduce((s, r) => s + r.measurement.latenciesUs.length, 0));
+    let offset = 0;
+    for (const r of group) {
+      latencies.set(r.measurement.latenciesUs, offset);
+      offset += r.measurement.latenciesUs.length;
+    }
+    const mean = (f: (m: Measurement<StatsSnapshot | null>) => number) => group.reduce((s, r) => s + f(r.measurement), 0) / group.length;
+    const splits = group.map((r) => serverSplit(r.measurement.snapshots[0], r.measurement.snapshots[1]));
+    const recv = group.map((r) => r.measurement.clientRecvUs).filter((v): v is number => v !== null);
+    const server = splits.every((s) => s !== null)
+      ? {
+          queueUs: splits.reduce((s, x) => s + x!.queueUs, 0) / splits.length,
+          computeInputUs: splits.reduce((s, x) => s + x!.computeInputUs, 0) / splits.length,
+          computeInferUs: splits.reduce((s, x) => s + x!.computeInferUs, 0) / splits.length,
+          computeOutputUs: splits.reduce((s, x) => s + x!.computeOutputUs, 0) / splits.length,
+        }
+      : null;
+    const requestsPerSec = mean((m) => m.requestsPerSec);
+    rows.push({
+      target,
+      level,
+      inferPerSec: requestsPerSec * batch,
+      requestsPerSec,
+      latency: summarize(latencies),
+      clientSendUs: sendUs,
+      clientRecvUs: recv.length > 0 ? recv.reduce((a, b) => a + b, 0) / recv.length : null,
+      server,
+      ...(server === null
+        ? { serverNote: target === 'nereid' ? 'blank: the server does not implement ModelStatistics yet' : `blank: ${target} keeps no statistics` }
+        : {}),
+      clientCpuPct: mean((m) => m.clientCpuPct),
+      windows: group.reduce((s, r) => s + r.measurement.windowThroughputs.length, 0),
+      stable: group.every((r) => r.measurement.stable),
+      errors: group.reduce((s, r) => s + r.measurement.errors, 0),
+    });
+  }
+  return rows;
+}
+
+function averageInProcess(rounds: readonly InProcessResult[]): InProcessResult {
+  const first = rounds[0]!;
+  const sweep = first.sweep.map((point, i) => ({
+    batch: point.batch,
+    itemsPerSec: rounds.reduce((s, r) => s + r.sweep[i]!.itemsPerSec, 0) / rounds.length,
+    // Latency summaries cannot be averaged exactly; keep the median round's.
+    latency: [...rounds].sort((a, b) => a.sweep[i]!.latency.p50Us - b.sweep[i]!.latency.p50Us)[Math.floor(rounds.length / 2)]!.sweep[i]!.latency,
+  }));
+  const batch1 = sweep.find((s) => s.batch === 1) ?? sweep[0]!;
+  const best = sweep.reduce((a, b) => (b.itemsPerSec > a.itemsPerSec ? b : a));
+  return { sessions: first.sessions, threadsPerSession: first.threadsPerSession, sweep, batch1: { itemsPerSec: batch1.itemsPerSec, latency: batch1.latency }, best };
+}
+
+/** Writes the run's JSON and one perf_analyzer CSV per target into `dir`; returns the JSON path. */
+export function writeRun(run: BenchRun, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `${run.workload.name}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(run, null, 2)}\n`);
+  for (const target of new Set(run.results.map((r) => r.target))) {
+    writeFileSync(csvFileName(base, target), toPerfAnalyzerCsv(run.results.filter((r) => r.target === target), run.settings.mode));
+  }
+  return `${base}.json`;
+}
+
+/** The table printed at the end of a run. */
+export function formatTable(run: BenchRun): string {
+  const lines = [`${run.settings.mode === 'concurrency' ? 'Concurrency' : 'Request rate'} | target | infer/s | p50 ms | p90 ms | p99 ms | client CPU % | stable`];
+  for (const level of run.settings.levels) {
+    for (const row of run.results.filter((r) => r.level === level)) {
+      const l = row.latency;
+      lines.push(
+        `${level} | ${row.target} | ${row.inferPerSec.toFixed(1)} | ${(l.p50Us / 1000).toFixed(2)} | ${(l.p90Us / 1000).toFixed(2)} | ` +
+          `${(l.p99Us / 1000).toFixed(2)} | ${row.clientCpuPct.toFixed(0)} | ${row.stable ? 'yes' : 'no'}`,
+      );
+    }
+    const nereid = run.results.find((r) => r.level === level && r.target === 'nereid');
+    const echo = run.results.find((r) => r.level === level && r.target === 'echo');
+    const ratios: string[] = [];
+    if (nereid !== undefined && echo !== undefined) ratios.push(`nereid/echo ${(nereid.inferPerSec / echo.inferPerSec).toFixed(2)}`);
+    if (nereid !== undefined && run.inProcess !== null) ratios.push(`nereid/in-process-best ${(nereid.inferPerSec / run.inProcess.best.itemsPerSec).toFixed(2)}`);
+    if (ratios.length > 0) lines.push(`  ratios at ${level}: ${ratios.join(', ')}`);
+  }
+  if (run.inProcess !== null) {
+    lines.push(
+      `in-process (${run.inProcess.sessions} sessions x ${run.inProcess.threadsPerSession} threads): batch 1 ${run.inProcess.batch1.itemsPerSec.toFixed(1)} items/s ` +
+        `(p50 ${(run.inProcess.batch1.latency.p50Us / 1000).toFixed(2)} ms), best batch ${run.inProcess.best.batch} ${run.inProcess.best.itemsPerSec.toFixed(1)} items/s`,
+    );
+  }
+  for (const check of run.checks) lines.push(`check: ${check.name}: ${check.value === null ? '—' : check.value.toFixed(2)} (goal ${check.goal}) ${check.met === null ? '—' : check.met ? 'met' : 'NOT met'}${check.note ? ` — ${check.note}` : ''}`);
+  const server = run.results.find((r) => r.serverNote !== undefined && r.target === 'nereid');
+  if (server !== undefined) lines.push(`server-side columns: ${server.serverNote}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const run = await runBench(options);
+  const file = writeRun(run, options.out);
+  process.stdout.write(`\n${formatTable(run)}\n\nwrote ${file} (and per-target CSV); render with: npm run bench:report -- --input ${path.relative(ROOT, file)}\n`);
+}
+
+if (import.meta.url === new URL(`file://${path.resolve(process.argv[1] ?? '')}`).href) {
+  main().catch((err: Error) => {
+    process.stderr.write(`bench failed: ${err.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The processes the benchmark measures: Nereid itself (built, from dist/), the echo
+ * transport baseline, and the in-process ONNX Runtime baseline. Each runs in its own
+ * process, so the load generator never shares an event loop with a server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { status } from '@grpc/grpc-js';
+import { ProtoClient } from '../lib/grpc-client.js';
+import type { InProcessResult, ServerSplit } from './bench-types.js';
+import type { InProcessJob } from './inprocess.js';
+
+const ROOT = new URL('../../', import.meta.url);
+
+/** A running server process with the address clients use. */
+export interface ServerProcess {
+  readonly name: string;
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+async function startProcess(name: string, args: string[], ready: (entry: Record<string, unknown>) => number | undefined): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: fileURLToPath(ROOT), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const found = ready(JSON.parse(line) as Record<string, unknown>);
+        if (found !== undefined) resolve(found);
+      } catch {
+        // not a JSON line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready: ${stderr}`)));
+  });
+  return {
+    name,
+    address: `127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/**
+ * Starts Nereid on a free loopback port and resolves once it is ready: the build in dist/
+ * (what `npm run bench` measures, after building), or the sources through tsx (tests).
+ */
+export async function startNereid(repository: string, entry: 'dist' | 'source', extraArgs: readonly string[] = []): Promise<ServerProcess> {
+  let port: number | undefined;
+  const main = entry === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  return startProcess(
+    'nereid',
+    [...main, '--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--log-format', 'json', ...extraArgs],
+    (entry) => {
+      if (entry['msg'] === 'gRPC endpoint listening') port = entry['port'] as number;
+      return entry['msg'] === 'server is ready' ? port : undefined;
+    },
+  );
+}
+
+/** Starts the echo server (scripts/bench/echo-server.ts). */
+export function startEcho(): Promise<ServerProcess> {
+  return startProcess('echo', ['--import', 'tsx', 'scripts/bench/echo-server.ts'], (entry) =>
+    entry['msg'] === 'listening' ? (entry['port'] as number) : undefined,
+  );
+}
+
+/** Runs the in-process ONNX Runtime baseline in its own process. */
+export async function runInProcess(job: InProcessJob): Promise<InProcessResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/inprocess.ts', JSON.stringify(job)], {
+    cwd: fileURLToPath(ROOT),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`in-process baseline failed (${code}): ${err}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as InProcessResult;
+}
+
+/** Cumulative counters from ModelStatistics, or null when the server has no such RPC. */
+export interface StatsSnapshot {
+  readonly requests: number;
+  readonly queueNs: number;
+  readonly computeInputNs: number;
+  readonly computeInferNs: number;
+  readonly computeOutputNs: number;
+}
+
+/** Reads a model's cumulative statistics (successful requests and phase times). */
+export async function statsSnapshot(client: ProtoClient, model: string): Promise<StatsSnapshot | null> {
+  try {
+    const reply = await client.call<{ model_stats: { inference_stats: Record<string, { count: number; ns: number }> }[] }>('ModelStatistics', { name: model });
+    const stats = reply.model_stats[0]?.inference_stats;
+    if (stats === undefined) return null;
+    const ns = (key: string) => stats[key]?.ns ?? 0;
+    return { requests: stats['success']?.count ?? 0, queueNs: ns('queue'), computeInputNs: ns('compute_input'), computeInferNs: ns('compute_infer'), computeOutputNs: ns('compute_output') };
+  } catch (err) {
+    if ((err as { code?: number }).code === status.UNIMPLEMENTED) return null;
+    throw err;
+  }
+}
+
+/** Per-request server phases between two snapshots. */
+export function serverSplit(from: StatsSnapshot | null, to: StatsSnapshot | null): ServerSplit | null {
+  if (from === null || to === null || to.requests <= from.requests) return null;
+  const n = to.requests - from.requests;
+  const per = (a: number, b: number) => (b - a) / n / 1000;
+  return {
+    queueUs: per(from.queueNs, to.queueNs),
+    computeInputUs: per(from.computeInputNs, to.computeInputNs),
+    computeInferUs: per(from.computeInferNs, to.computeInferNs),
+    computeOutputUs: per(from.computeOutputNs, to.computeOutputNs),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The benchmark workloads: which model, from which repository, with which request.
+ * Everything comes from this repository or npm devDependencies; nothing is downloaded.
+ */
+import { fileURLToPath } from 'node:url';
+import { makeOcrRepository } from '../make-ocr-repository.js';
+
+export interface InputSpec {
+  readonly name: string;
+  readonly datatype: 'INT32' | 'FP32';
+  /** Shape of one request, batch dimension included. */
+  readonly shape: readonly number[];
+}
+
+export interface Workload {
+  readonly name: string;
+  readonly model: string;
+  /** Builds (or finds) the model repository holding `model`. */
+  repository(scratch: string): Promise<string>;
+  readonly inputs: readonly InputSpec[];
+  /** The model's max_batch_size, the largest batch the in-process baseline tries. */
+  readonly maxBatch: number;
+}
+
+const EXAMPLES = fileURLToPath(new URL('../../models/', import.meta.url));
+
+export const WORKLOADS: Readonly<Record<string, Workload>> = {
+  simple: {
+    name: 'simple',
+    model: 'simple',
+    repository: async () => EXAMPLES,
+    inputs: [
+      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
+      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
+    ],
+    maxBatch: 8,
+  },
+  'ocr-cls': {
+    name: 'ocr-cls',
+    model: 'ocr_cls',
+    repository: async (scratch) => (await makeOcrRepository(scratch), scratch),
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192] }],
+    maxBatch: 32,
+  },
+  'ocr-rec': {
+    name: 'ocr-rec',
+    model: 'ocr_rec',
+    repository: async (scratch) => (await makeOcrRepository(scratch), scratch),
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 320] }],
+    maxBatch: 8,
+  },
+};
+
+/**
+ * Applies `--shape name:d0,d1,...` overrides and `--batch-size N` (the first dim of
+ * every input) to a workload's inputs.
+ */
+export function resolveInputs(workload: Workload, shapes: ReadonlyMap<string, number[]>, batchSize: number | undefined): InputSpec[] {
+  return workload.inputs.map((input) => {
+    const shape = [...(shapes.get(input.name) ?? input.shape)];
+    if (batchSize !== undefined) shape[0] = batchSize;
+    return { ...input, shape };
+  });
+}
+
+/** Deterministic pseudo-random numbers (mulberry32) so a seed reproduces the data. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Raw little-endian bytes for one input: FP32 in [0, 1), INT32 in [-1000, 1000). */
+export function randomTensor(input: InputSpec, random: () => number): Buffer {
+  const count = input.shape.reduce((a, b) => a * b, 1);
+  if (input.datatype === 'FP32') return Buffer.from(Float32Array.from({ length: count }, () => random()).buffer);
+  return Buffer.from(Int32Array.from({ length: count }, () => Math.floor(random() * 2000) - 1000).buffer);
+}

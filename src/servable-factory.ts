@@ -2,24 +2,36 @@ import type { Logger } from './core/logger.js';
 import type { Servable } from './core/servable.js';
 import { InstancePool } from './instance/instance-pool.js';
 import type { ServableSpec } from './repository/model-registry.js';
+import { BatchRunner } from './scheduler/batch-runner.js';
+import { systemClock } from './scheduler/clock.js';
+import { DynamicBatcher } from './scheduler/dynamic-batcher.js';
 import { FifoScheduler } from './scheduler/fifo-scheduler.js';
+import type { Scheduler } from './scheduler/scheduler.js';
 import { StagingPool } from './scheduler/staging-pool.js';
+import { StatisticsRecorder } from './scheduler/statistics-recorder.js';
 
 /** Staging buffers kept per model version for reuse. */
 const STAGING_POOL_BYTES = 64 * 1024 * 1024;
 
 /**
- * Wiring for one model version: its instances (worker threads) and the scheduler that
- * feeds them. The version is ready only when every instance has loaded.
+ * Wiring for one model version: its instances (worker threads), the scheduler that feeds
+ * them (dynamic batcher or FIFO, as the config says) and its statistics. The version is
+ * ready only when every instance has loaded.
  */
 export async function createServable(spec: ServableSpec, logger: Logger): Promise<Servable> {
   const pool = new InstancePool(spec.instances, spec.backend, logger);
   await pool.start();
-  const scheduler = new FifoScheduler(pool, new StagingPool(STAGING_POOL_BYTES), logger);
+  const stats = new StatisticsRecorder();
+  const runner = new BatchRunner(new StagingPool(STAGING_POOL_BYTES), stats, systemClock, logger);
+  const scheduler: Scheduler =
+    spec.scheduling.kind === 'dynamic'
+      ? new DynamicBatcher(pool, runner, spec.scheduling, stats, systemClock)
+      : new FifoScheduler(pool, runner, stats, systemClock);
   return {
     infer: (request, signal) => scheduler.enqueue(request, signal),
     inflight: () => scheduler.inflight(),
     instances: () => pool.statuses(),
+    statistics: () => stats.snapshot(),
     crashInstance: (name: string) => pool.crash(name),
     async stop() {
       await scheduler.stop();

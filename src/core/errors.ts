@@ -32,6 +32,10 @@ export const ERROR_CATALOG = {
     code: 'INVALID_ARGUMENT',
     summary: 'The version string is not an integer, or is negative.',
   },
+  STATISTICS_MODEL_UNAVAILABLE: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'ModelStatistics names a model or version that is not loaded (Triton answers INVALID_ARGUMENT here, not NOT_FOUND).',
+  },
   MODEL_NOT_READY: {
     code: 'UNAVAILABLE',
     summary: 'The model version exists but is not ready (loading, unloading or failed to load).',
@@ -71,6 +75,14 @@ export const ERROR_CATALOG = {
   PARAMETER_INVALID: {
     code: 'INVALID_ARGUMENT',
     summary: 'A request parameter has the wrong type or value, or uses a reserved key.',
+  },
+  QUEUE_FULL: {
+    code: 'UNAVAILABLE',
+    summary: "The model's queue (or its priority level's) is at max_queue_size; the request is rejected at once.",
+  },
+  QUEUE_TIMEOUT: {
+    code: 'UNAVAILABLE',
+    summary: "The request waited in the queue longer than its timeout and the queue policy's timeout_action is REJECT.",
   },
   REQUEST_CANCELLED: {
     code: 'CANCELLED',

@@ -37,6 +37,8 @@ export interface InferRequest {
   /** Empty means every output of the model. */
   readonly outputs: readonly RequestedOutput[];
   readonly parameters: ReadonlyMap<string, ParameterValue>;
+  /** When the transport received it (ms since the epoch), for request-duration statistics. */
+  readonly receivedAt?: number;
 }
 
 /** The answer to an InferRequest: outputs in the order they were requested. */

@@ -21,6 +21,10 @@ export interface ValidatedRequest {
   readonly inputs: readonly ValidatedInput[];
   /** Outputs to return, in response order: as requested, or all in model order. */
   readonly outputNames: readonly string[];
+  /** Request parameter `priority` (0 = the model's default level). */
+  readonly priority: number;
+  /** Request parameter `timeout` in microseconds, if given. */
+  readonly timeoutUs: number | undefined;
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -40,7 +44,7 @@ const BATCH_NOTE =
  */
 export function validateInferRequest(request: InferRequest, model: ModelInfo): ValidatedRequest {
   const log = requestLogPrefix(request.id);
-  checkParameters(request);
+  const { priority, timeoutUs } = checkParameters(request);
   const inputsByName = indexInputs(request, log);
   const outputNames = resolveOutputs(request, model, log);
   checkInputCount(request, model, inputsByName, log, 'count');
@@ -53,10 +57,14 @@ export function validateInferRequest(request: InferRequest, model: ModelInfo): V
     if (tensor === undefined) continue;
     inputs.push(validateInput(tensor, spec, model, log));
   }
-  return { request, model, batchSize: model.maxBatchSize > 0 ? batchSize : 1, inputs, outputNames };
+  return { request, model, batchSize: model.maxBatchSize > 0 ? batchSize : 1, inputs, outputNames, priority, timeoutUs };
 }
 
-function checkParameters(request: InferRequest): void {
+/**
+ * Reserved keys, and the scheduling parameters tritonclient sends: `priority` as
+ * uint64_param (or int64_param) and `timeout` as int64_param, in microseconds.
+ */
+function checkParameters(request: InferRequest): { priority: number; timeoutUs: number | undefined } {
   for (const key of request.parameters.keys()) {
     if (key.startsWith('triton_') && !ALLOWED_TRITON_PARAMETERS.includes(key)) {
       throw new InferError(
@@ -66,6 +74,20 @@ function checkParameters(request: InferRequest): void {
       );
     }
   }
+  const priority = request.parameters.get('priority');
+  if (priority !== undefined && priority.kind !== 'int64' && priority.kind !== 'uint64') {
+    throw new InferError('PARAMETER_INVALID', "invalid value type for 'priority' parameter, expected int64_param or uint64_param.");
+  }
+  const timeout = request.parameters.get('timeout');
+  if (timeout !== undefined && timeout.kind !== 'int64') {
+    throw new InferError('PARAMETER_INVALID', "invalid value type for 'timeout' parameter, expected int64_param.");
+  }
+  const level = priority?.value ?? 0n;
+  const micros = timeout?.value;
+  if (level < 0n) throw new InferError('PARAMETER_INVALID', `'priority' must not be negative, got ${level}`);
+  if (micros !== undefined && micros < 0n) throw new InferError('PARAMETER_INVALID', `'timeout' must not be negative, got ${micros}`);
+  // A level above the model's count means "default", so clamping huge values loses nothing.
+  return { priority: level > 2n ** 31n ? 2 ** 31 : Number(level), timeoutUs: micros === undefined ? undefined : Number(micros) };
 }
 
 function resolveOutputs(request: InferRequest, model: ModelInfo, log: string): string[] {

@@ -1,5 +1,6 @@
 import type { InferResponse } from './infer-request.js';
 import type { ValidatedRequest } from './request-validation.js';
+import type { ModelStatisticsSnapshot } from './statistics.js';
 
 /** What an instance reports about itself (for statistics, tests and logs). */
 export interface InstanceStatus {
@@ -22,6 +23,8 @@ export interface Servable {
   /** Requests queued or running. */
   inflight(): number;
   instances(): readonly InstanceStatus[];
+  /** Cumulative statistics since the version loaded. */
+  statistics(): ModelStatisticsSnapshot;
   /**
    * Fault drill: makes one instance's worker exit as a crash would. It reads the order
    * between executions, so the execution it is running completes and the next one sent

@@ -1,4 +1,5 @@
 import { InferError } from '../core/errors.js';
+import type { SchedulingPolicy } from '../core/batching-policy.js';
 import type { BackendSpec, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { ModelInfo } from '../core/model-info.js';
@@ -10,6 +11,7 @@ import { loadModelDefinition, readMetadata, type DefinitionOptions, type ModelDe
 import { modelInfoFromConfig } from './model-info.js';
 import { scanRepositories } from './model-source.js';
 import { validateAgainstOnnx } from './validate-config.js';
+import { schedulingPolicyFromConfig } from './scheduling-policy.js';
 import { parseVersionString } from './version-string.js';
 
 /** Triton's model version states, as RepositoryIndex reports them. */
@@ -21,6 +23,7 @@ export interface ServableSpec {
   readonly config: ModelConfig;
   readonly backend: BackendSpec;
   readonly instances: readonly InstancePlan[];
+  readonly scheduling: SchedulingPolicy;
 }
 
 /** Builds the running form (instances + scheduler) of a model version; injected by server.ts. */
@@ -193,7 +196,7 @@ export class ModelRegistry {
     try {
       const backend = await this.backendFor(definition, version);
       const info = modelInfoFromConfig(definition.config, version);
-      const spec = { info, config: definition.config, backend, instances: definition.instances };
+      const spec = { info, config: definition.config, backend, instances: definition.instances, scheduling: schedulingPolicyFromConfig(definition.config) };
       const servable = await this.options.createServable(spec, logger);
       state.ready = { info, config: definition.config, servable };
       state.state = 'READY';

@@ -36,11 +36,19 @@ export function validateModelConfig(config: ModelConfig): void {
   if (scheduling?.$case === 'sequenceBatching') fail('sequence_batching is not supported');
   if (scheduling?.$case === 'ensembleScheduling') fail('ensemble_scheduling is not supported');
   if (scheduling?.$case === 'dynamicBatching') {
+    const batching = scheduling.value;
     if (config.maxBatchSize === 0) fail('dynamic_batching requires max_batch_size > 0');
-    for (const size of scheduling.value.preferredBatchSize) {
+    for (const size of batching.preferredBatchSize) {
       if (size < 1 || size > config.maxBatchSize) {
         fail(`dynamic batching preferred size ${size} must be between 1 and max_batch_size ${config.maxBatchSize}`);
       }
+    }
+    const levels = batching.priorityLevels;
+    if (levels > 0n && (batching.defaultPriorityLevel < 1n || batching.defaultPriorityLevel > levels)) {
+      fail(`dynamic_batching default_priority_level ${batching.defaultPriorityLevel} must be between 1 and priority_levels ${levels}`);
+    }
+    for (const level of batching.priorityQueuePolicy.keys()) {
+      if (level < 1n || level > levels) fail(`dynamic_batching priority_queue_policy level ${level} must be between 1 and priority_levels ${levels}`);
     }
   }
   if (config.modelTransactionPolicy?.decoupled === true) fail('decoupled transaction policy is not supported');

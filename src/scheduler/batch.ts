@@ -46,9 +46,13 @@ export class Batch {
     return { inputs, outputNames };
   }
 
-  /** Settles every request that is still waiting with its share of the outputs. */
-  complete(result: ExecutionResult): void {
+  /**
+   * Settles every request that is still waiting with its share of the outputs; returns
+   * those (a request cancelled while the batch ran is skipped, its result dropped).
+   */
+  complete(result: ExecutionResult): PendingRequest[] {
     const outputs = new Map(result.outputs.map((o) => [o.name, o]));
+    const answered: PendingRequest[] = [];
     let start = 0;
     for (const entry of this.entries) {
       const count = entry.request.batchSize;
@@ -59,9 +63,11 @@ export class Batch {
           return this.slice(output, start, count);
         });
         entry.succeed(this.response(entry, tensors));
+        answered.push(entry);
       }
       start += count;
     }
+    return answered;
   }
 
   /** Fails every request that is still waiting. */

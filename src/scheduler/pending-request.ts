@@ -1,49 +1,78 @@
 import { InferError } from '../core/errors.js';
-import { nowMs } from '../core/execution.js';
 import type { InferResponse } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
+import type { Clock } from './clock.js';
+
+export interface PendingRequestOptions {
+  readonly request: ValidatedRequest;
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  resolve(response: InferResponse): void;
+  reject(err: InferError): void;
+  /** The signal aborted before the request settled (it has already been failed). */
+  onAbort(pending: PendingRequest): void;
+  /** Runs once when the request fails, for statistics. */
+  onFailed?(pending: PendingRequest, err: InferError): void;
+}
 
 /**
  * A request waiting in, or leaving, a scheduler's queue: its promise, its abort signal
  * and its timestamps. Settles exactly once; after the signal aborts, a late result is
- * dropped.
+ * dropped. Main thread only.
  */
 export class PendingRequest {
-  readonly enqueuedAt = nowMs();
+  readonly request: ValidatedRequest;
+  readonly signal: AbortSignal;
+  /** When the scheduler accepted it (ms since the epoch). */
+  readonly enqueuedAt: number;
   private settled = false;
-  private readonly onAbort: () => void;
+  private key: string | undefined;
+  private readonly abortListener: () => void;
 
-  constructor(
-    readonly request: ValidatedRequest,
-    readonly signal: AbortSignal,
-    private readonly resolveFn: (response: InferResponse) => void,
-    private readonly rejectFn: (err: InferError) => void,
-    onAbort: (pending: PendingRequest) => void,
-  ) {
-    this.onAbort = () => {
-      this.fail(abortReason(signal));
-      onAbort(this);
+  constructor(private readonly options: PendingRequestOptions) {
+    this.request = options.request;
+    this.signal = options.signal;
+    this.enqueuedAt = options.clock.now();
+    this.abortListener = () => {
+      this.fail(abortReason(this.signal));
+      options.onAbort(this);
     };
-    if (signal.aborted) queueMicrotask(this.onAbort);
-    else signal.addEventListener('abort', this.onAbort, { once: true });
+    if (this.signal.aborted) queueMicrotask(this.abortListener);
+    else this.signal.addEventListener('abort', this.abortListener, { once: true });
+  }
+
+  /** When the transport received it, or when it was enqueued if unknown. */
+  get receivedAt(): number {
+    return this.request.request.receivedAt ?? this.enqueuedAt;
   }
 
   get isSettled(): boolean {
     return this.settled;
   }
 
+  /**
+   * Requests with equal keys may share a batch: the same inputs with the same non-batch
+   * shapes and datatypes.
+   */
+  get shapeKey(): string {
+    this.key ??= this.request.inputs.map((i) => `${i.tensor.name}:${i.tensor.datatype}:${i.modelShape.slice(1).join('x')}`).join('|');
+    return this.key;
+  }
+
   succeed(response: InferResponse): void {
-    if (this.finish()) this.resolveFn(response);
+    if (this.finish()) this.options.resolve(response);
   }
 
   fail(err: InferError): void {
-    if (this.finish()) this.rejectFn(err);
+    if (!this.finish()) return;
+    this.options.onFailed?.(this, err);
+    this.options.reject(err);
   }
 
   private finish(): boolean {
     if (this.settled) return false;
     this.settled = true;
-    this.signal.removeEventListener('abort', this.onAbort);
+    this.signal.removeEventListener('abort', this.abortListener);
     return true;
   }
 }

@@ -1,4 +1,5 @@
 import { InferError } from '../../core/errors.js';
+import { nowMs } from '../../core/execution.js';
 import { isDataType } from '../../core/data-type.js';
 import { INVALID_DATATYPE, type InferRequest, type InferResponse, type ParameterValue, type RequestTensor } from '../../core/infer-request.js';
 import type { InferParameter, ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service.js';
@@ -46,6 +47,7 @@ export function decodeInferRequest(message: ModelInferRequest): InferRequest {
     );
   }
   return {
+    receivedAt: nowMs(),
     id: message.id,
     modelName: message.modelName,
     modelVersion: message.modelVersion,

@@ -9,6 +9,7 @@ import { validateInferRequest } from '../../../src/core/request-validation.js';
 import { joinBytesElements, splitBytesElements } from '../../../src/core/tensor.js';
 import { Batch } from '../../../src/scheduler/batch.js';
 import { PendingRequest } from '../../../src/scheduler/pending-request.js';
+import { systemClock } from '../../../src/scheduler/clock.js';
 import { StagingPool } from '../../../src/scheduler/staging-pool.js';
 
 const spec = (name: string, datatype: DataType, dims: number[], reshape?: number[]): TensorSpec => ({
@@ -89,13 +90,14 @@ function entry(model: ModelInfo, inputs: RequestTensor[], options: { id?: string
   const resolved: InferResponse[] = [];
   const rejected: InferError[] = [];
   const aborted: PendingRequest[] = [];
-  const pending = new PendingRequest(
-    validated,
-    controller.signal,
-    (r) => resolved.push(r),
-    (e) => rejected.push(e),
-    (p) => aborted.push(p),
-  );
+  const pending = new PendingRequest({
+    request: validated,
+    signal: controller.signal,
+    clock: systemClock,
+    resolve: (r) => resolved.push(r),
+    reject: (e) => rejected.push(e),
+    onAbort: (p) => aborted.push(p),
+  });
   return { pending, controller, resolved, rejected, aborted };
 }
 

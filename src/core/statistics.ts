@@ -1,0 +1,43 @@
+/**
+ * A model version's cumulative statistics, in Triton's shape (ModelStatistics): per-request
+ * phase durations, inference and execution counts, and per-batch-size execution times.
+ * Durations are nanoseconds as bigint, so totals never lose precision.
+ */
+export interface DurationStat {
+  readonly count: number;
+  readonly ns: bigint;
+}
+
+export interface BatchSizeStats {
+  readonly batchSize: number;
+  readonly computeInput: DurationStat;
+  readonly computeInfer: DurationStat;
+  readonly computeOutput: DurationStat;
+  /**
+   * Main-thread time of these executions: copying inputs into staging buffers and
+   * splitting outputs (not in Triton's message; reported by Nereid's own tools).
+   */
+  readonly mainThread: DurationStat;
+  /** Requests these executions served (several per execution when batched). */
+  readonly requests: number;
+}
+
+/** Why a request failed, as Triton's nv_inference_request_failure `reason` label says it. */
+export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
+
+export interface ModelStatisticsSnapshot {
+  /** ms since the epoch of the last completed execution; 0 = none yet. */
+  readonly lastInference: number;
+  /** Items inferred (a batch-8 request counts 8). */
+  readonly inferenceCount: number;
+  /** Model executions (a batch of many requests counts 1). */
+  readonly executionCount: number;
+  readonly success: DurationStat;
+  readonly fail: DurationStat;
+  readonly queue: DurationStat;
+  readonly computeInput: DurationStat;
+  readonly computeInfer: DurationStat;
+  readonly computeOutput: DurationStat;
+  readonly batches: readonly BatchSizeStats[];
+  readonly failures: Readonly<Record<FailureReason, number>>;
+}

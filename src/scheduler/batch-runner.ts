@@ -1,0 +1,73 @@
+import { InferError } from '../core/errors.js';
+import type { Executor } from '../core/execution.js';
+import type { Logger } from '../core/logger.js';
+import type { Batch } from './batch.js';
+import type { Clock } from './clock.js';
+import type { StagingPool } from './staging-pool.js';
+import type { StatisticsRecorder } from './statistics-recorder.js';
+
+/**
+ * Runs formed batches on leased instances, for every scheduler: assembly into staging
+ * buffers, execution on the instance's worker, the split back into responses, staging
+ * buffers returned to the pool, and the statistics of each phase. Main thread only.
+ */
+export class BatchRunner {
+  private running = 0;
+  private runningRequests = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly staging: StagingPool,
+    private readonly stats: StatisticsRecorder,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Requests in the batches currently executing. */
+  get activeRequests(): number {
+    return this.runningRequests;
+  }
+
+  /** Runs `batch` on `executor`; never rejects (failures settle the batch's requests). */
+  async run(executor: Executor, batch: Batch): Promise<void> {
+    this.running += 1;
+    this.runningRequests += batch.entries.length;
+    const dispatchAt = this.clock.now();
+    try {
+      let execution;
+      try {
+        execution = batch.assemble(this.staging);
+      } catch (err) {
+        executor.release();
+        throw err;
+      }
+      const assembled = this.clock.now();
+      const result = await executor.execute(execution);
+      const received = this.clock.now();
+      for (const buffer of result.inputBuffers) this.staging.give(buffer);
+      const answered = batch.complete(result);
+      const end = this.clock.now();
+      const timing = {
+        dispatchAt,
+        computeStart: result.compute.start,
+        computeEnd: result.compute.end,
+        end,
+        mainThreadMs: assembled - dispatchAt + (end - received),
+      };
+      this.stats.recordExecution(batch.size, batch.entries.length, answered, timing, Date.now());
+    } catch (err) {
+      const error = InferError.from(err);
+      if (error.code === 'INTERNAL') this.logger.error({ err: error.message, instance: executor.instanceName, batch: batch.size }, 'execution failed');
+      batch.fail(error);
+    } finally {
+      this.running -= 1;
+      this.runningRequests -= batch.entries.length;
+      if (this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves when no batch is running. */
+  whenIdle(): Promise<void> {
+    return this.running === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}

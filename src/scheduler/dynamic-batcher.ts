@@ -1,0 +1,152 @@
+import { InferError } from '../core/errors.js';
+import type { ExecutorPool } from '../core/execution.js';
+import type { DynamicBatchingPolicy } from '../core/batching-policy.js';
+import type { InferResponse } from '../core/infer-request.js';
+import type { ValidatedRequest } from '../core/request-validation.js';
+import { Batch } from './batch.js';
+import { decideBatch } from './batch-former.js';
+import type { BatchRunner } from './batch-runner.js';
+import type { Clock } from './clock.js';
+import { abortReason, PendingRequest } from './pending-request.js';
+import { RequestQueue } from './request-queue.js';
+import { ResponseOrder } from './response-order.js';
+import type { Scheduler } from './scheduler.js';
+import type { StatisticsRecorder } from './statistics-recorder.js';
+
+/**
+ * Triton's dynamic batcher. Decides what goes in a batch (batch-former.ts) from its own
+ * priority queue (request-queue.ts); which instance runs it is the pool's business. It
+ * forms a batch only when an instance is idle, so while all instances are busy requests
+ * gather and the next batch is as large as the queue allows; it never waits out
+ * max_queue_delay while an instance is idle and a preferred batch is queued.
+ * Sole owner of its queue and timer. Main thread only.
+ */
+export class DynamicBatcher implements Scheduler {
+  private readonly queue: RequestQueue;
+  private readonly order: ResponseOrder | undefined;
+  private readonly tickets = new WeakMap<PendingRequest, number>();
+  private cancelTimer: (() => void) | undefined;
+  private timerAt = Infinity;
+  private pumping = false;
+  private repump = false;
+  private stopped = false;
+
+  constructor(
+    private readonly pool: ExecutorPool,
+    private readonly runner: BatchRunner,
+    private readonly policy: DynamicBatchingPolicy,
+    private readonly stats: StatisticsRecorder,
+    private readonly clock: Clock,
+  ) {
+    this.queue = new RequestQueue(policy);
+    this.order = policy.preserveOrdering ? new ResponseOrder() : undefined;
+    pool.onIdle(() => this.pump());
+  }
+
+  enqueue(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse> {
+    if (this.stopped) return Promise.reject(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
+    if (signal.aborted) return Promise.reject(abortReason(signal));
+    return new Promise((resolve, reject) => {
+      // With preserve_ordering, a request gets its place in line when it enters a batch
+      // (as in Triton); refusals before that (queue full, timeout, cancel) answer at once.
+      const ordered = <T>(settle: (value: T) => void) => (value: T) => {
+        const ticket = this.tickets.get(pending);
+        if (ticket === undefined) settle(value);
+        else this.order!.release(ticket, () => settle(value));
+      };
+      const pending: PendingRequest = new PendingRequest({
+        request,
+        signal,
+        clock: this.clock,
+        resolve: ordered(resolve),
+        reject: ordered(reject),
+        onAbort: (p) => {
+          this.queue.remove(p);
+          this.pump();
+        },
+        onFailed: (p, err) => this.stats.recordFailure(p, err, this.clock.now()),
+      });
+      try {
+        this.queue.push(pending);
+      } catch (err) {
+        pending.fail(InferError.from(err));
+        return;
+      }
+      this.pump();
+    });
+  }
+
+  inflight(): number {
+    return this.queue.size + this.runner.activeRequests;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer?.();
+    for (const pending of this.queue.ordered()) {
+      this.queue.remove(pending);
+      pending.fail(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
+    }
+    await this.runner.whenIdle();
+  }
+
+  /** Applies queue policies, then dispatches batches while instances are idle. Re-entrant safe. */
+  private pump(): void {
+    if (this.pumping) {
+      this.repump = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.repump = false;
+        this.dispatch();
+      } while (this.repump);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private dispatch(): void {
+    const now = this.clock.now();
+    const { rejected, next } = this.queue.expire(now);
+    for (const pending of rejected) pending.fail(new InferError('QUEUE_TIMEOUT', 'Request timeout expired'));
+    let wakeAt = next;
+    for (;;) {
+      const waiting = this.queue.ordered();
+      const decision = decideBatch(
+        waiting.map((p) => ({ size: p.request.batchSize, shapeKey: p.shapeKey, enqueuedAt: p.enqueuedAt })),
+        this.policy,
+        now,
+      );
+      if (decision === undefined) break;
+      if (decision.kind === 'wait') {
+        wakeAt = Math.min(wakeAt, decision.until);
+        break;
+      }
+      const executor = this.pool.acquire();
+      if (executor === undefined) break;
+      const entries = waiting.slice(0, decision.count);
+      for (const entry of entries) {
+        this.queue.remove(entry);
+        if (this.order !== undefined) this.tickets.set(entry, this.order.issue());
+      }
+      void this.runner.run(executor, new Batch(entries));
+    }
+    this.arm(wakeAt);
+  }
+
+  /** Keeps one timer, for the earliest instant a delay ends or a timeout acts. */
+  private arm(at: number): void {
+    if (at === this.timerAt) return;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAt = at;
+    if (!Number.isFinite(at)) return;
+    this.cancelTimer = this.clock.setTimer(() => {
+      this.timerAt = Infinity;
+      this.cancelTimer = undefined;
+      this.pump();
+    }, at - this.clock.now());
+  }
+}

@@ -1,0 +1,120 @@
+import type { InferError } from '../core/errors.js';
+import type { BatchSizeStats, DurationStat, FailureReason, ModelStatisticsSnapshot } from '../core/statistics.js';
+import type { PendingRequest } from './pending-request.js';
+
+/** Instants of one execution, ms since the epoch (worker timestamps are on the same clock). */
+export interface BatchTiming {
+  /** The batch left the queue: assembly starts. */
+  readonly dispatchAt: number;
+  /** session.run started / ended in the worker. */
+  readonly computeStart: number;
+  readonly computeEnd: number;
+  /** Outputs split and responses handed back. */
+  readonly end: number;
+  /** Main-thread time spent copying inputs in and splitting outputs (ms). */
+  readonly mainThreadMs: number;
+}
+
+interface MutableDuration {
+  count: number;
+  ns: bigint;
+}
+
+const REASONS: Readonly<Record<string, FailureReason>> = {
+  QUEUE_FULL: 'REJECTED',
+  QUEUE_TIMEOUT: 'REJECTED',
+  SERVER_STOPPING: 'REJECTED',
+  REQUEST_CANCELLED: 'CANCELED',
+  DEADLINE_EXCEEDED: 'CANCELED',
+  BACKEND_ERROR: 'BACKEND',
+  INSTANCE_FAILED: 'BACKEND',
+};
+
+const zero = (): MutableDuration => ({ count: 0, ns: 0n });
+const ns = (ms: number) => BigInt(Math.max(0, Math.round(ms * 1e6)));
+
+/**
+ * Owns one model version's statistics. Phases tile each request's time in the server:
+ * queue (accepted -> batch leaves the queue), compute_input (assembly, hand-off to the
+ * worker, until session.run starts), compute_infer (session.run), compute_output (outputs
+ * back, split, responses built); success covers receipt to response. Every request of a
+ * batch is charged the batch's compute phases, as in Triton. Main thread only.
+ */
+export class StatisticsRecorder {
+  private lastInference = 0;
+  private inferenceCount = 0;
+  private executionCount = 0;
+  private readonly success = zero();
+  private readonly fail = zero();
+  private readonly queue = zero();
+  private readonly computeInput = zero();
+  private readonly computeInfer = zero();
+  private readonly computeOutput = zero();
+  private readonly batches = new Map<number, { input: MutableDuration; infer: MutableDuration; output: MutableDuration; main: MutableDuration; requests: number }>();
+  private readonly failures: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
+
+  /** One finished execution of `items` items; `succeeded` are the requests that got their response. */
+  recordExecution(items: number, requests: number, succeeded: readonly PendingRequest[], timing: BatchTiming, wallClockMs: number): void {
+    const input = timing.computeStart - timing.dispatchAt;
+    const infer = timing.computeEnd - timing.computeStart;
+    const output = timing.end - timing.computeEnd;
+    this.lastInference = wallClockMs;
+    this.inferenceCount += items;
+    this.executionCount += 1;
+    let perSize = this.batches.get(items);
+    if (perSize === undefined) {
+      perSize = { input: zero(), infer: zero(), output: zero(), main: zero(), requests: 0 };
+      this.batches.set(items, perSize);
+    }
+    add(perSize.input, input);
+    add(perSize.infer, infer);
+    add(perSize.output, output);
+    add(perSize.main, timing.mainThreadMs);
+    perSize.requests += requests;
+    for (const entry of succeeded) {
+      add(this.success, timing.end - entry.receivedAt);
+      add(this.queue, timing.dispatchAt - entry.enqueuedAt);
+      add(this.computeInput, input);
+      add(this.computeInfer, infer);
+      add(this.computeOutput, output);
+    }
+  }
+
+  /** A request that failed anywhere after the scheduler accepted (or refused) it. */
+  recordFailure(entry: PendingRequest, err: InferError, at: number): void {
+    add(this.fail, at - entry.receivedAt);
+    this.failures[REASONS[err.id] ?? 'OTHER'] += 1;
+  }
+
+  snapshot(): ModelStatisticsSnapshot {
+    const copy = (d: MutableDuration): DurationStat => ({ count: d.count, ns: d.ns });
+    const batches: BatchSizeStats[] = [...this.batches]
+      .sort(([a], [b]) => a - b)
+      .map(([batchSize, d]) => ({
+        batchSize,
+        computeInput: copy(d.input),
+        computeInfer: copy(d.infer),
+        computeOutput: copy(d.output),
+        mainThread: copy(d.main),
+        requests: d.requests,
+      }));
+    return {
+      lastInference: this.lastInference,
+      inferenceCount: this.inferenceCount,
+      executionCount: this.executionCount,
+      success: copy(this.success),
+      fail: copy(this.fail),
+      queue: copy(this.queue),
+      computeInput: copy(this.computeInput),
+      computeInfer: copy(this.computeInfer),
+      computeOutput: copy(this.computeOutput),
+      batches,
+      failures: { ...this.failures },
+    };
+  }
+}
+
+function add(d: MutableDuration, ms: number): void {
+  d.count += 1;
+  d.ns += ns(ms);
+}

@@ -1,0 +1,256 @@
+/**
+ * Fakes for scheduler tests: a hand-driven clock, an instance pool whose executions the
+ * test finishes by hand, and builders for validated requests whose input values carry a
+ * per-request marker, so a test can read which requests an execution held, in order.
+ */
+import type { BufferTensor, ComputeTiming, ExecutionRequest, ExecutionResult, Executor, ExecutorPool } from '../../src/core/execution.js';
+import type { ParameterValue } from '../../src/core/infer-request.js';
+import type { Logger } from '../../src/core/logger.js';
+import type { ModelInfo } from '../../src/core/model-info.js';
+import { validateInferRequest, type ValidatedRequest } from '../../src/core/request-validation.js';
+import type { Clock } from '../../src/scheduler/clock.js';
+
+/** Lets every pending promise callback run (microtasks drain before the next macrotask). */
+export function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A logger that drops everything. */
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+  child: () => silentLogger,
+};
+
+interface Timer {
+  readonly id: number;
+  readonly at: number;
+  readonly callback: () => void;
+}
+
+/**
+ * A clock that moves only when the test says so. Timers fire during `advance`, each at
+ * its own instant (so `now()` inside a callback is the instant it was due), in due order.
+ */
+export class FakeClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private readonly timers = new Map<number, Timer>();
+
+  constructor(start = 1_000_000) {
+    this.t = start;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  setTimer(callback: () => void, delayMs: number): () => void {
+    const id = this.seq++;
+    this.timers.set(id, { id, at: this.t + Math.max(0, delayMs), callback });
+    return () => {
+      this.timers.delete(id);
+    };
+  }
+
+  /** Timers armed and not yet fired or cancelled. */
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time forward by `ms`, firing the timers that fall due on the way. */
+  async advance(ms: number): Promise<void> {
+    const target = this.t + ms;
+    for (;;) {
+      let due: Timer | undefined;
+      for (const timer of this.timers.values()) {
+        if (timer.at <= target && (due === undefined || timer.at < due.at || (timer.at === due.at && timer.id < due.id))) due = timer;
+      }
+      if (due === undefined) break;
+      this.timers.delete(due.id);
+      this.t = Math.max(this.t, due.at);
+      due.callback();
+      await settle();
+    }
+    this.t = target;
+    await settle();
+  }
+}
+
+/** One execution the fake pool received. */
+export interface FakeCall {
+  readonly instance: string;
+  /** The assembled inputs, copied when the execution started. */
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly values: readonly number[] }[];
+  /** Markers of the requests in the batch, in batch order (see `makeRequest`). */
+  readonly markers: readonly number[];
+  readonly state: 'running' | 'done' | 'failed';
+  /** Completes the execution: outputs are the inputs, renamed to the requested outputs. */
+  finish(compute?: ComputeTiming): void;
+  /** Fails the execution. */
+  fail(err: unknown): void;
+}
+
+/**
+ * N fake instances. `acquire` leases an idle one; `execute` records the call and settles
+ * when the test says; then the instance is idle again and the onIdle listeners run (as
+ * the real InstancePool does, before the scheduler sees the result).
+ */
+export class FakePool implements ExecutorPool {
+  readonly calls: FakeCall[] = [];
+  private readonly busy: boolean[];
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    instances = 1,
+  ) {
+    this.busy = Array.from({ length: instances }, () => false);
+  }
+
+  get idle(): number {
+    return this.busy.filter((b) => !b).length;
+  }
+
+  /** Executions not yet finished. */
+  get running(): FakeCall[] {
+    return this.calls.filter((c) => c.state === 'running');
+  }
+
+  onIdle(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  acquire(): Executor | undefined {
+    const index = this.busy.indexOf(false);
+    if (index < 0) return undefined;
+    this.busy[index] = true;
+    const instanceName = `fake_${index}`;
+    const free = () => {
+      this.busy[index] = false;
+      for (const listener of this.listeners) listener();
+    };
+    return {
+      instanceName,
+      execute: async (request) => {
+        try {
+          return await this.record(instanceName, request);
+        } finally {
+          free();
+        }
+      },
+      release: free,
+    };
+  }
+
+  private record(instance: string, request: ExecutionRequest): Promise<ExecutionResult> {
+    const copies = request.inputs.map((t) => ({
+      name: t.name,
+      datatype: t.datatype,
+      shape: [...t.shape],
+      bytes: new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice(),
+    }));
+    const inputs = copies.map((c) => ({ name: c.name, shape: c.shape, values: Array.from(new Float32Array(c.bytes.buffer)) }));
+    const markers: number[] = [];
+    for (const value of inputs[0]?.values ?? []) {
+      const marker = Math.floor(value / 1000);
+      if (markers[markers.length - 1] !== marker) markers.push(marker);
+    }
+    return new Promise((resolve, reject) => {
+      let state: FakeCall['state'] = 'running';
+      const check = () => {
+        if (state !== 'running') throw new Error(`execution on ${instance} already ${state}`);
+      };
+      const call: FakeCall = {
+        instance,
+        inputs,
+        markers,
+        get state() {
+          return state;
+        },
+        finish: (compute) => {
+          check();
+          state = 'done';
+          const outputs: BufferTensor[] = request.outputNames.map((name, i) => {
+            const input = copies[i]!;
+            const bytes = input.bytes.slice();
+            return { name, datatype: input.datatype, shape: input.shape, buffer: bytes.buffer, byteOffset: 0, byteLength: bytes.byteLength };
+          });
+          const now = this.clock.now();
+          resolve({ outputs, inputBuffers: request.inputs.map((t) => t.buffer), compute: compute ?? { start: now, end: now } });
+        },
+        fail: (err) => {
+          check();
+          state = 'failed';
+          reject(err);
+        },
+      };
+      this.calls.push(call);
+    });
+  }
+}
+
+/** A batching model with one variable-length FP32 input X and output Y. */
+export function identityModel(maxBatchSize = 8): ModelInfo {
+  return {
+    name: 'ident',
+    version: 1,
+    platform: 'onnxruntime_onnx',
+    maxBatchSize,
+    inputs: [{ name: 'X', datatype: 'FP32', dims: [-1], optional: false }],
+    outputs: [{ name: 'Y', datatype: 'FP32', dims: [-1], optional: false }],
+  };
+}
+
+export interface RequestOptions {
+  /** Items in the request (its batch dim); default 1. */
+  readonly rows?: number;
+  /** Elements per item; default 3. */
+  readonly width?: number;
+  /** The request id; default `r<marker>`. */
+  readonly id?: string;
+  readonly priority?: number;
+  readonly timeoutUs?: number;
+}
+
+/** The values `makeRequest` puts in X: marker*1000 + row*100 + column. */
+export function markerValues(marker: number, rows: number, width: number): number[] {
+  const values: number[] = [];
+  for (let r = 0; r < rows; r++) for (let k = 0; k < width; k++) values.push(marker * 1000 + r * 100 + k);
+  return values;
+}
+
+/** A validated request for `model` whose X values carry `marker` (0..999). */
+export function makeRequest(model: ModelInfo, marker: number, options: RequestOptions = {}): ValidatedRequest {
+  const rows = options.rows ?? 1;
+  const width = options.width ?? 3;
+  const values = markerValues(marker, model.maxBatchSize > 0 ? rows : 1, width);
+  const parameters = new Map<string, ParameterValue>();
+  if (options.priority !== undefined) parameters.set('priority', { kind: 'uint64', value: BigInt(options.priority) });
+  if (options.timeoutUs !== undefined) parameters.set('timeout', { kind: 'int64', value: BigInt(options.timeoutUs) });
+  return validateInferRequest(
+    {
+      id: options.id ?? `r${marker}`,
+      modelName: model.name,
+      modelVersion: '',
+      inputs: [
+        {
+          name: 'X',
+          datatype: 'FP32',
+          shape: model.maxBatchSize > 0 ? [rows, width] : [width],
+          data: new Uint8Array(Float32Array.from(values).buffer),
+        },
+      ],
+      outputs: [],
+      parameters,
+    },
+    model,
+  );
+}
+
+/** FP32 values of a tensor's bytes (any alignment). */
+export function readFloat32(data: Uint8Array): number[] {
+  return Array.from(new Float32Array(data.slice().buffer));
+}

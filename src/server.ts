@@ -9,7 +9,7 @@ import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
 import type { ServerState } from './transport/grpc/service-context.js';
 
 /** Protocol extensions Nereid implements today (reported by ServerMetadata). */
-export const EXTENSIONS: readonly string[] = ['model_configuration'];
+export const EXTENSIONS: readonly string[] = ['model_configuration', 'statistics', 'schedule_policy'];
 
 /** Nereid's version, from package.json. */
 export const SERVER_VERSION: string = (

@@ -33,8 +33,17 @@ describe('benchmark harness, a few seconds against the example repository', () =
       const l = row.latency;
       assert.ok(l.count > 0 && l.p50Us <= l.p90Us && l.p90Us <= l.p95Us && l.p95Us <= l.p99Us && l.p99Us <= l.maxUs);
       assert.ok(row.windows >= 3);
-      assert.equal(row.server, null);
-      assert.match(row.serverNote ?? '', /^blank: /);
+      if (row.target === 'nereid') {
+        // The server's own split of each request, from ModelStatistics over the same windows.
+        const split = row.server;
+        assert.ok(split !== null, 'nereid rows carry the server-side split');
+        const phases = split.queueUs + split.computeInputUs + split.computeInferUs + split.computeOutputUs;
+        assert.ok(Object.values(split).every((v) => v >= 0), `non-negative phases: ${JSON.stringify(split)}`);
+        assert.ok(phases < row.latency.meanUs, `server phases ${phases} µs fit in the client's mean latency ${row.latency.meanUs} µs`);
+      } else {
+        assert.equal(row.server, null, 'echo keeps no statistics');
+        assert.match(row.serverNote ?? '', /^blank: /);
+      }
       assert.ok(row.clientCpuPct > 0);
     }
     assert.ok(run.inProcess !== null && run.inProcess.best.itemsPerSec >= run.inProcess.batch1.itemsPerSec);

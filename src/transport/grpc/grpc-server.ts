@@ -5,6 +5,7 @@ import { inferHandler } from './infer-handler.js';
 import { metadataHandlers } from './metadata-handlers.js';
 import { addReflection } from './reflection.js';
 import { InferenceServiceDefinition } from './service-definitions.js';
+import { statisticsHandler } from './statistics-handler.js';
 import type { ServiceContext } from './service-context.js';
 import { unimplementedHandlers } from './unimplemented-handlers.js';
 
@@ -44,6 +45,7 @@ export class GrpcEndpoint {
     this.server.addService(InferenceServiceDefinition, {
       ...metadataHandlers(context),
       ...inferHandler(context),
+      ...statisticsHandler(context),
       ...unimplementedHandlers(),
     });
     this.health = healthService(context);

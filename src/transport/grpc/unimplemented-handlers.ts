@@ -6,7 +6,7 @@ import { unary } from './unary.js';
 
 type Pending = Omit<
   GRPCInferenceServiceServer,
-  'serverLive' | 'serverReady' | 'serverMetadata' | 'modelReady' | 'modelMetadata' | 'modelConfig' | 'modelInfer'
+  'serverLive' | 'serverReady' | 'serverMetadata' | 'modelReady' | 'modelMetadata' | 'modelConfig' | 'modelInfer' | 'modelStatistics'
 >;
 
 function notYet(rpc: string, extension: string) {
@@ -26,7 +26,6 @@ export function unimplementedHandlers(): Pending {
       const error = new InferError('UNSUPPORTED', "ModelStreamInfer is not implemented by this server yet (Triton extension 'sequence')");
       call.emit('error', toServiceError(error));
     },
-    modelStatistics: notYet('ModelStatistics', 'statistics'),
     repositoryIndex: notYet('RepositoryIndex', 'model_repository'),
     repositoryModelLoad: notYet('RepositoryModelLoad', 'model_repository'),
     repositoryModelUnload: notYet('RepositoryModelUnload', 'model_repository'),

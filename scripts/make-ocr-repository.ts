@@ -32,6 +32,7 @@ const MODELS: readonly { file: string; config: ModelConfig }[] = [
       maxBatchSize: 32,
       inputs: [{ name: 'x', dataType: 'TYPE_FP32', dims: [3, 48, 192] }],
       outputs: [{ name: 'softmax_0.tmp_0', dataType: 'TYPE_FP32', dims: [2] }],
+      extra: 'dynamic_batching { }',
     },
   },
   {
@@ -41,6 +42,7 @@ const MODELS: readonly { file: string; config: ModelConfig }[] = [
       maxBatchSize: 8,
       inputs: [{ name: 'x', dataType: 'TYPE_FP32', dims: [3, 48, -1] }],
       outputs: [{ name: 'softmax_11.tmp_0', dataType: 'TYPE_FP32', dims: [-1, 6625] }],
+      extra: 'dynamic_batching { }',
     },
   },
 ];

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { probeDevices } from '../../src/backend/device-probe.js';
 import { ModelInferRequest } from '../../src/generated/grpc_service.js';
 import { loadModelDefinition } from '../../src/repository/model-definition.js';
+import { formatModelConfigText, parseModelConfigText } from '../../src/repository/config-text.js';
 import { scanRepositories } from '../../src/repository/model-source.js';
 import { ProtoClient } from '../lib/grpc-client.js';
 import { BENCH_SCHEMA, type BenchRun, type BenchSettings, type InProcessResult, type ResultRow } from './bench-types.js';
@@ -52,7 +53,8 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec> [options]
   --client-workers N       load-generating threads (default 1)
   --warmup-ms N --window-ms N --stability F --max-windows N   (defaults 1000, 2000, 0.1, 8)
   --rounds N               alternations of all targets (default 2)
-  --targets a,b,c          any of nereid,echo,inprocess (default all)
+  --targets a,b,c          any of nereid, nereid-fifo (the same model without dynamic batching),
+                           echo, inprocess (default nereid,echo,inprocess)
   --url host:port          measure a running Nereid instead of starting one
   --inprocess-ms N         measuring time per batch size for the in-process baseline
   --out DIR                where JSON and CSV go (default bench/runs/<time>-<workload>)`;
@@ -105,7 +107,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     shapes.set(name, dims.split(',').map(Number));
   }
   const targets = (get('targets') ?? 'nereid,echo,inprocess').split(',');
-  for (const t of targets) if (!['nereid', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
+  for (const t of targets) if (!['nereid', 'nereid-fifo', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
   const windowMs = num('window-ms', 2000);
   const batchSize = get('batch-size') === undefined ? undefined : num('batch-size', 1);
   return {
@@ -151,11 +153,20 @@ function encodeRequests(model: string, inputs: readonly InputSpec[], seed: numbe
   return { requests, sendUs: (encodeMs / DISTINCT_REQUESTS) * 1000 };
 }
 
-/** A repository holding only the workload's model (a link), so Nereid loads nothing else. */
-function singleModelRepository(repository: string, model: string, scratch: string): string {
-  const dir = path.join(scratch, 'serve');
-  mkdirSync(dir, { recursive: true });
-  symlinkSync(path.join(repository, model), path.join(dir, model));
+/**
+ * A repository holding only the workload's model, so Nereid loads nothing else: its
+ * version directories linked, its config as given, or (`fifo`) without dynamic batching.
+ */
+async function singleModelRepository(repository: string, model: string, scratch: string, scheduling: 'as-configured' | 'fifo'): Promise<string> {
+  const dir = path.join(scratch, `serve-${scheduling}`);
+  const modelDir = path.join(dir, model);
+  mkdirSync(modelDir, { recursive: true });
+  const { sources } = await scanRepositories([repository]);
+  const source = sources.find((s) => s.name === model)!;
+  for (const [version, versionDir] of source.versions) symlinkSync(versionDir, path.join(modelDir, String(version)));
+  const config = parseModelConfigText(source.configText ?? '');
+  if (scheduling === 'fifo') config.schedulingChoice = undefined;
+  writeFileSync(path.join(modelDir, 'config.pbtxt'), formatModelConfigText(config));
   return dir;
 }
 
@@ -183,9 +194,17 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
 
     const grpcTargets: ServerProcess[] = [];
     if (options.targets.includes('nereid')) {
-      const nereid = options.url === undefined ? await startNereid(singleModelRepository(repository, workload.model, scratch), options.nereidEntry) : { name: 'nereid', address: options.url, stop: async () => {} };
+      const nereid =
+        options.url === undefined
+          ? await startNereid('nereid', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry)
+          : { name: 'nereid', address: options.url, stop: async () => {} };
       servers.push(nereid);
       grpcTargets.push(nereid);
+    }
+    if (options.targets.includes('nereid-fifo')) {
+      const fifo = await startNereid('nereid-fifo', await singleModelRepository(repository, workload.model, scratch, 'fifo'), options.nereidEntry);
+      servers.push(fifo);
+      grpcTargets.push(fifo);
     }
     if (options.targets.includes('echo')) {
       const echo = await startEcho();
@@ -213,7 +232,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
               maxWindows: options.settings.maxWindows,
               decodeEvery: 16,
             },
-            () => (target.name === 'nereid' ? statsSnapshot(client, workload.model) : Promise.resolve(null)),
+            () => (target.name.startsWith('nereid') ? statsSnapshot(client, workload.model) : Promise.resolve(null)),
           );
           client.close();
           raws.push({ target: target.name, level, measurement });
@@ -295,7 +314,7 @@ function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultR
       clientRecvUs: recv.length > 0 ? recv.reduce((a, b) => a + b, 0) / recv.length : null,
       server,
       ...(server === null
-        ? { serverNote: target === 'nereid' ? 'blank: the server does not implement ModelStatistics yet' : `blank: ${target} keeps no statistics` }
+        ? { serverNote: target.startsWith('nereid') ? 'blank: the server returned no ModelStatistics for the measured windows' : `blank: ${target} keeps no statistics` }
         : {}),
       clientCpuPct: mean((m) => m.clientCpuPct),
       windows: group.reduce((s, r) => s + r.measurement.windowThroughputs.length, 0),

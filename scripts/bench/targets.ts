@@ -51,11 +51,11 @@ async function startProcess(name: string, args: string[], ready: (entry: Record<
  * Starts Nereid on a free loopback port and resolves once it is ready: the build in dist/
  * (what `npm run bench` measures, after building), or the sources through tsx (tests).
  */
-export async function startNereid(repository: string, entry: 'dist' | 'source', extraArgs: readonly string[] = []): Promise<ServerProcess> {
+export async function startNereid(name: string, repository: string, entry: 'dist' | 'source', extraArgs: readonly string[] = []): Promise<ServerProcess> {
   let port: number | undefined;
   const main = entry === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
   return startProcess(
-    'nereid',
+    name,
     [...main, '--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--log-format', 'json', ...extraArgs],
     (entry) => {
       if (entry['msg'] === 'gRPC endpoint listening') port = entry['port'] as number;

@@ -26,6 +26,8 @@ export interface ModelConfig {
   maxBatchSize: number;
   inputs: readonly TensorConfig[];
   outputs: readonly TensorConfig[];
+  /** Extra config.pbtxt text appended as is, e.g. `dynamic_batching { }`. */
+  extra?: string;
 }
 
 function formatTensors(key: string, tensors: readonly TensorConfig[]): string {
@@ -45,7 +47,8 @@ export function formatConfig(config: ModelConfig): string {
       : `platform: ${JSON.stringify(config.platform ?? 'onnxruntime_onnx')}\n`) +
     `max_batch_size: ${config.maxBatchSize}\n` +
     formatTensors('input', config.inputs) +
-    formatTensors('output', config.outputs)
+    formatTensors('output', config.outputs) +
+    (config.extra !== undefined ? `${config.extra}\n` : '')
   );
 }
 

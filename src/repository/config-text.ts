@@ -1,5 +1,5 @@
 import { createFileRegistry, fromBinary, toBinary, type DescMessage } from '@bufbuild/protobuf';
-import { fromText } from '@bufbuild/protobuf/txtpb';
+import { fromText, toText } from '@bufbuild/protobuf/txtpb';
 import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { ModelConfig } from '../generated/model_config.js';
 import { MODEL_CONFIG_DESCRIPTOR_SET } from '../generated/model_config_descriptor.js';
@@ -32,6 +32,12 @@ export function parseModelConfigText(text: string): ModelConfig {
     throw new Error(`${locate(desc, text, (err as Error).message)}${(err as Error).message}`);
   }
   return ModelConfig.decode(toBinary(desc, message));
+}
+
+/** Writes a ModelConfig as config.pbtxt text (the inverse of parseModelConfigText). */
+export function formatModelConfigText(config: ModelConfig): string {
+  const desc = modelConfigSchema();
+  return toText(desc, fromBinary(desc, ModelConfig.encode(config).finish()));
 }
 
 /**

@@ -32,7 +32,7 @@ const MODELS: readonly { file: string; config: ModelConfig }[] = [
       maxBatchSize: 32,
       inputs: [{ name: 'x', dataType: 'TYPE_FP32', dims: [3, 48, 192] }],
       outputs: [{ name: 'softmax_0.tmp_0', dataType: 'TYPE_FP32', dims: [2] }],
-      extra: 'dynamic_batching { }',
+      extra: 'dynamic_batching { preferred_batch_size: [ 4 ] }',
     },
   },
   {

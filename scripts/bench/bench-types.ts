@@ -78,6 +78,8 @@ export interface ResultRow {
   readonly serverNote?: string;
   /** CPU used by the load generator (all its threads), in % of one core. */
   readonly clientCpuPct: number;
+  /** CPU used by the server process (all its threads), in % of one core; null when unknown. */
+  readonly serverCpuPct: number | null;
   readonly windows: number;
   /** False when a round hit maxWindows without 3 stable windows. */
   readonly stable: boolean;

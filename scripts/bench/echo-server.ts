@@ -6,6 +6,7 @@
  */
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { GRPCInferenceServiceServer, ModelInferRequest, ModelInferResponse } from '../../src/generated/grpc_service.js';
+import { widenReceiveWindow } from '../../src/transport/grpc/http2-window.js';
 import { InferenceServiceDefinition } from '../../src/transport/grpc/service-definitions.js';
 
 const unimplemented = (_call: unknown, callback: (err: { code: status; details: string }) => void) =>
@@ -30,6 +31,8 @@ const server = new Server({ 'grpc.max_receive_message_length': 2 ** 31 - 1, 'grp
 server.addService(InferenceServiceDefinition, handlers);
 server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
   if (err !== null) throw err;
+  // The same transport settings as Nereid, so the echo stays the limit of the same stack.
+  widenReceiveWindow(server, Number(process.env['NEREID_GRPC_RECEIVE_WINDOW'] ?? 4 * 1024 * 1024));
   process.stdout.write(`${JSON.stringify({ msg: 'listening', port })}\n`);
 });
 process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));

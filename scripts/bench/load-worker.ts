@@ -28,6 +28,7 @@ export type FromLoadWorker =
   | { type: 'stopped' };
 
 const job = workerData as LoadWorkerJob;
+const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 const port = parentPort!;
 const identity = (b: Buffer) => b;
 const Client = makeGenericClientConstructor(
@@ -48,6 +49,10 @@ const Client = makeGenericClientConstructor(
 const client = new Client(job.target, credentials.createInsecure(), {
   'grpc.max_receive_message_length': -1,
   'grpc.max_send_message_length': -1,
+  // grpc-js keeps HTTP/2's 64 KiB receive window unless told otherwise, so a large response
+  // stalls on WINDOW_UPDATE round trips; C-core clients (tritonclient, perf_analyzer) grow
+  // their window by BDP probing. A large fixed window stands in for that.
+  'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
 });
 const requests = job.requests.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength));
 const call = (client as unknown as Record<string, (req: Buffer, cb: (err: ServiceError | null, res: Buffer) => void) => void>)['ModelInfer']!.bind(client);

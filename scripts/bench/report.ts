@@ -190,6 +190,7 @@ function targetSection(run: BenchRun, base: string, target: string): string {
     'Server Compute Output (µs)',
     'Client Recv (µs)',
     'Client CPU %',
+    'Server CPU %',
     'Stable',
     'Errors',
   ];
@@ -208,10 +209,11 @@ function targetSection(run: BenchRun, base: string, target: string): string {
     formatUs(r.server?.computeOutputUs),
     formatUs(r.clientRecvUs),
     isNum(r.clientCpuPct) ? r.clientCpuPct.toFixed(0) : DASH,
+    isNum(r.serverCpuPct) ? r.serverCpuPct.toFixed(0) : DASH,
     r.stable ? 'yes' : '**no**',
     r.errors > 0 ? `**${r.errors}**` : String(r.errors),
   ]);
-  const parts = [`### ${target}`, '', mdTable(header, body, header.map((_, i) => i !== 14))];
+  const parts = [`### ${target}`, '', mdTable(header, body, header.map((_, i) => i !== 15))];
   const notes = [...new Set(rows.filter((r) => r.server === null).map((r) => r.serverNote?.trim() || 'not reported'))];
   if (notes.length > 0) {
     parts.push('', ...notes.map((n) => `${DASH} Server split not available: ${cell(n)}`));

@@ -24,7 +24,7 @@ import { computeChecks } from './checks.js';
 import { measure, type Measurement } from './load-generator.js';
 import { machineInfo } from './machine.js';
 import { summarize } from './stats.js';
-import { runInProcess, serverSplit, startEcho, startNereid, statsSnapshot, type ServerProcess, type StatsSnapshot } from './targets.js';
+import { processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, statsSnapshot, type ServerProcess, type StatsSnapshot } from './targets.js';
 import { WORKLOADS, randomTensor, resolveInputs, seededRandom, type InputSpec } from './workloads.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -170,10 +170,17 @@ async function singleModelRepository(repository: string, model: string, scratch:
   return dir;
 }
 
+/** Taken at window boundaries: the server's cumulative statistics and CPU time. */
+interface Boundary {
+  readonly stats: StatsSnapshot | null;
+  readonly cpuSeconds: number | null;
+  readonly at: number;
+}
+
 interface Raw {
   target: string;
   level: number;
-  measurement: Measurement<StatsSnapshot | null>;
+  measurement: Measurement<Boundary>;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
@@ -232,7 +239,11 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
               maxWindows: options.settings.maxWindows,
               decodeEvery: 16,
             },
-            () => (target.name.startsWith('nereid') ? statsSnapshot(client, workload.model) : Promise.resolve(null)),
+            async () => ({
+              stats: target.name.startsWith('nereid') ? await statsSnapshot(client, workload.model) : null,
+              cpuSeconds: processCpuSeconds(target.pid),
+              at: performance.now(),
+            }),
           );
           client.close();
           raws.push({ target: target.name, level, measurement });
@@ -292,8 +303,11 @@ function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultR
       latencies.set(r.measurement.latenciesUs, offset);
       offset += r.measurement.latenciesUs.length;
     }
-    const mean = (f: (m: Measurement<StatsSnapshot | null>) => number) => group.reduce((s, r) => s + f(r.measurement), 0) / group.length;
-    const splits = group.map((r) => serverSplit(r.measurement.snapshots[0], r.measurement.snapshots[1]));
+    const mean = (f: (m: Measurement<Boundary>) => number) => group.reduce((s, r) => s + f(r.measurement), 0) / group.length;
+    const splits = group.map((r) => serverSplit(r.measurement.snapshots[0].stats, r.measurement.snapshots[1].stats));
+    const cpu = group.map(({ measurement: { snapshots: [from, to] } }) =>
+      from.cpuSeconds === null || to.cpuSeconds === null ? null : ((to.cpuSeconds - from.cpuSeconds) / ((to.at - from.at) / 1000)) * 100,
+    );
     const recv = group.map((r) => r.measurement.clientRecvUs).filter((v): v is number => v !== null);
     const server = splits.every((s) => s !== null)
       ? {
@@ -317,6 +331,7 @@ function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultR
         ? { serverNote: target.startsWith('nereid') ? 'blank: the server returned no ModelStatistics for the measured windows' : `blank: ${target} keeps no statistics` }
         : {}),
       clientCpuPct: mean((m) => m.clientCpuPct),
+      serverCpuPct: cpu.every((c) => c !== null) ? cpu.reduce((a, b) => a + b!, 0) / cpu.length : null,
       windows: group.reduce((s, r) => s + r.measurement.windowThroughputs.length, 0),
       stable: group.every((r) => r.measurement.stable),
       errors: group.reduce((s, r) => s + r.measurement.errors, 0),
@@ -351,13 +366,13 @@ export function writeRun(run: BenchRun, dir: string): string {
 
 /** The table printed at the end of a run. */
 export function formatTable(run: BenchRun): string {
-  const lines = [`${run.settings.mode === 'concurrency' ? 'Concurrency' : 'Request rate'} | target | infer/s | p50 ms | p90 ms | p99 ms | client CPU % | stable`];
+  const lines = [`${run.settings.mode === 'concurrency' ? 'Concurrency' : 'Request rate'} | target | infer/s | p50 ms | p90 ms | p99 ms | client CPU % | server CPU % | stable`];
   for (const level of run.settings.levels) {
     for (const row of run.results.filter((r) => r.level === level)) {
       const l = row.latency;
       lines.push(
         `${level} | ${row.target} | ${row.inferPerSec.toFixed(1)} | ${(l.p50Us / 1000).toFixed(2)} | ${(l.p90Us / 1000).toFixed(2)} | ` +
-          `${(l.p99Us / 1000).toFixed(2)} | ${row.clientCpuPct.toFixed(0)} | ${row.stable ? 'yes' : 'no'}`,
+          `${(l.p99Us / 1000).toFixed(2)} | ${row.clientCpuPct.toFixed(0)} | ${row.serverCpuPct?.toFixed(0) ?? '—'} | ${row.stable ? 'yes' : 'no'}`,
       );
     }
     const nereid = run.results.find((r) => r.level === level && r.target === 'nereid');

@@ -4,6 +4,7 @@
  * process, so the load generator never shares an event loop with a server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -18,6 +19,8 @@ const ROOT = new URL('../../', import.meta.url);
 export interface ServerProcess {
   readonly name: string;
   readonly address: string;
+  /** Process id, when this run started the server. */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -39,6 +42,7 @@ async function startProcess(name: string, args: string[], ready: (entry: Record<
   return {
     name,
     address: `127.0.0.1:${port}`,
+    ...(child.pid !== undefined ? { pid: child.pid } : {}),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -121,3 +125,19 @@ export function serverSplit(from: StatsSnapshot | null, to: StatsSnapshot | null
     computeOutputUs: per(from.computeOutputNs, to.computeOutputNs),
   };
 }
+
+/** CPU seconds (user + system, all threads) a process has used so far; null off Linux or when it is gone. */
+export function processCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/** Linux reports process times in clock ticks; 100 per second on every common build. */
+const CLOCK_TICKS = 100;

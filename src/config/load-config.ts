@@ -102,6 +102,7 @@ function buildConfig(values: RawValues, terminal: boolean): ServerConfig {
       keepaliveTimeMs: int('grpc-keepalive-time', 7_200_000, 1, 2 ** 31 - 1),
       keepaliveTimeoutMs: int('grpc-keepalive-timeout', 20_000, 1, 2 ** 31 - 1),
       maxConnectionAgeMs: int('grpc-max-connection-age', 0, 0, 2 ** 31 - 1),
+      receiveWindowBytes: int('grpc-receive-window', 4 * 1024 * 1024, 0, 2 ** 31 - 1),
     },
     exitOnError: bool('exit-on-error', false),
     strictReadiness: bool('strict-readiness', true),

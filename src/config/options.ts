@@ -21,6 +21,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'grpc-keepalive-time', kind: 'int', defaultText: '7200000', description: 'Milliseconds between keepalive pings on idle connections (Triton default).' },
   { name: 'grpc-keepalive-timeout', kind: 'int', defaultText: '20000', description: 'Milliseconds to wait for a keepalive ping acknowledgement.' },
   { name: 'grpc-max-connection-age', kind: 'int', defaultText: '0', description: 'Close client connections after this many ms (0 = never), so service meshes rebalance long-lived clients.' },
+  { name: 'grpc-receive-window', kind: 'int', defaultText: '4194304', description: 'HTTP/2 receive window per stream and connection, in bytes; 0 keeps HTTP/2\'s 64 KiB. Large requests need a wide window.' },
   { name: 'server-name', kind: 'string', defaultText: 'nereid', description: 'Name reported by ServerMetadata.' },
   { name: 'exit-on-error', kind: 'bool', defaultText: 'false', description: 'Exit at start-up if any model fails to load. Without it, Nereid exits only when no model loads.' },
   { name: 'strict-readiness', kind: 'bool', defaultText: 'true', description: 'ServerReady (and health service "") only when every model is ready, as in Triton.' },

@@ -11,6 +11,7 @@ export interface ServerConfig {
     readonly keepaliveTimeMs: number;
     readonly keepaliveTimeoutMs: number;
     readonly maxConnectionAgeMs: number;
+    readonly receiveWindowBytes: number;
   };
   /** Exit at start-up if any model fails to load (else only when none loads). */
   readonly exitOnError: boolean;

@@ -1,6 +1,7 @@
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { HealthService } from '../../generated/health.js';
 import { healthService } from './health-service.js';
+import { widenReceiveWindow } from './http2-window.js';
 import { inferHandler } from './infer-handler.js';
 import { metadataHandlers } from './metadata-handlers.js';
 import { addReflection } from './reflection.js';
@@ -20,6 +21,8 @@ export interface GrpcOptions {
   readonly keepaliveTimeoutMs: number;
   /** Close connections after this long (0 = never), so meshes rebalance long-lived clients. */
   readonly maxConnectionAgeMs: number;
+  /** HTTP/2 receive window per stream and connection, in bytes (0 = HTTP/2's 64 KiB). */
+  readonly receiveWindowBytes: number;
 }
 
 /**
@@ -31,7 +34,7 @@ export class GrpcEndpoint {
   private readonly health: ReturnType<typeof healthService>;
 
   constructor(
-    context: ServiceContext,
+    private readonly context: ServiceContext,
     private readonly options: GrpcOptions,
   ) {
     const channelOptions: ChannelOptions = {
@@ -58,8 +61,14 @@ export class GrpcEndpoint {
     const target = `${this.options.address.includes(':') ? `[${this.options.address}]` : this.options.address}:${this.options.port}`;
     return new Promise((resolve, reject) => {
       this.server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => {
-        if (err !== null) reject(new Error(`cannot listen for gRPC on ${target}: ${err.message}`));
-        else resolve(port);
+        if (err !== null) {
+          reject(new Error(`cannot listen for gRPC on ${target}: ${err.message}`));
+          return;
+        }
+        if (!widenReceiveWindow(this.server, this.options.receiveWindowBytes)) {
+          this.context.logger.warn('could not widen the HTTP/2 receive window (grpc-js internals changed); large requests will be slower');
+        }
+        resolve(port);
       });
     });
   }

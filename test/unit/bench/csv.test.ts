@@ -29,6 +29,7 @@ function row(level: number, inferPerSec: number, over: Partial<ResultRow> = {}):
     level,
     inferPerSec,
     requestsPerSec: inferPerSec,
+    serverCpuPct: null,
     latency: latency(1000),
     clientSendUs: 10,
     clientRecvUs: 20,

@@ -34,6 +34,7 @@ function row(target: string, level: number, inferPerSec: number, over: Partial<R
     level,
     inferPerSec,
     requestsPerSec: inferPerSec,
+    serverCpuPct: null,
     latency: lat(level),
     clientSendUs: 12,
     clientRecvUs: 8,

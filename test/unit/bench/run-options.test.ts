@@ -58,6 +58,7 @@ describe('bench target checks', () => {
     clientRecvUs: 1,
     server: null,
     clientCpuPct: 50,
+    serverCpuPct: 80,
     windows: 3,
     stable: true,
     errors: 0,

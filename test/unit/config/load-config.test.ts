@@ -29,7 +29,7 @@ describe('loadConfig', () => {
     assert.deepEqual(run(REPO), {
       modelRepositories: ['/models'],
       serverName: 'nereid',
-      grpc: { address: '0.0.0.0', port: 8001, keepaliveTimeMs: 7_200_000, keepaliveTimeoutMs: 20_000, maxConnectionAgeMs: 0 },
+      grpc: { address: '0.0.0.0', port: 8001, keepaliveTimeMs: 7_200_000, keepaliveTimeoutMs: 20_000, maxConnectionAgeMs: 0, receiveWindowBytes: 4 * 1024 * 1024 },
       exitOnError: false,
       strictReadiness: true,
       autoCompleteConfig: true,

@@ -94,6 +94,7 @@ describe('bench target checks', () => {
     assert.equal(checks[0]!.met, false);
     assert.ok(Math.abs(checks[1]!.value! - 800 / 900) < 1e-9);
     assert.match(checks[1]!.note, /^transport binds/);
+    assert.ok(Math.abs(checks[2]!.value! - 800 / (1 / (1 / 900 + 1 / 1700))) < 1e-9, 'shared-CPU limit adds the two costs');
   });
 
   it('reports a check it cannot compute as not measured', () => {

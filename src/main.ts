@@ -6,7 +6,7 @@
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { envName, OPTIONS } from './config/options.js';
 import { NereidServer, SERVER_VERSION, StartupError } from './server.js';
-import { createLogger } from './telemetry/logger.js';
+import { createLogging } from './telemetry/logger.js';
 
 function usage(): string {
   const lines = OPTIONS.map((o) => {
@@ -35,10 +35,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const { config } = command;
-  const logger = createLogger({ level: config.log.level, format: config.log.format });
+  const { logger, settings: logControl } = createLogging({ level: config.log.level, format: config.log.format });
   let server: NereidServer;
   try {
-    server = await NereidServer.start(config, { logger });
+    server = await NereidServer.start(config, { logger, logControl });
   } catch (err) {
     logger.error({ err: (err as Error).message }, err instanceof StartupError ? 'start-up failed' : 'unexpected start-up failure');
     return 1;

@@ -1,5 +1,6 @@
 import type { Logger } from './core/logger.js';
 import type { Servable } from './core/servable.js';
+import type { ExecutionObserver } from './core/telemetry.js';
 import { InstancePool } from './instance/instance-pool.js';
 import type { ServableSpec } from './repository/model-registry.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
@@ -18,11 +19,11 @@ const STAGING_POOL_BYTES = 64 * 1024 * 1024;
  * them (dynamic batcher or FIFO, as the config says) and its statistics. The version is
  * ready only when every instance has loaded.
  */
-export async function createServable(spec: ServableSpec, logger: Logger): Promise<Servable> {
+export async function createServable(spec: ServableSpec, logger: Logger, observer?: ExecutionObserver): Promise<Servable> {
   const pool = new InstancePool(spec.instances, spec.backend, logger);
   await pool.start();
   const stats = new StatisticsRecorder();
-  const runner = new BatchRunner(new StagingPool(STAGING_POOL_BYTES), stats, systemClock, logger);
+  const runner = new BatchRunner(new StagingPool(STAGING_POOL_BYTES), stats, systemClock, logger, observer);
   const scheduler: Scheduler =
     spec.scheduling.kind === 'dynamic'
       ? new DynamicBatcher(pool, runner, spec.scheduling, stats, systemClock)

@@ -1,15 +1,23 @@
 import { readFileSync } from 'node:fs';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { tracing } from '@opentelemetry/sdk-node';
+import { Registry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
 import { probeDevices } from './backend/device-probe.js';
 import type { DeviceInventory } from './core/execution.js';
 import type { Logger } from './core/logger.js';
+import type { ExecutionObserver, LogControl } from './core/telemetry.js';
 import { ModelRegistry } from './repository/model-registry.js';
 import { createServable } from './servable-factory.js';
+import { ModelMetrics } from './telemetry/metrics.js';
+import { MetricsServer } from './telemetry/metrics-server.js';
+import { TraceSettings } from './telemetry/trace-settings.js';
+import { OtelTracing } from './telemetry/tracing.js';
 import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
 import type { ServerState } from './transport/grpc/service-context.js';
 
 /** Protocol extensions Nereid implements today (reported by ServerMetadata). */
-export const EXTENSIONS: readonly string[] = ['model_configuration', 'statistics', 'schedule_policy'];
+export const EXTENSIONS: readonly string[] = ['model_configuration', 'statistics', 'schedule_policy', 'trace', 'logging'];
 
 /** Nereid's version, from package.json. */
 export const SERVER_VERSION: string = (
@@ -18,8 +26,14 @@ export const SERVER_VERSION: string = (
 
 export interface ServerDependencies {
   readonly logger: Logger;
+  /** Run-time control of that logger (LogSettings RPC). */
+  readonly logControl: LogControl;
   /** The machine's devices; probed when absent (tests pass their own). */
   readonly devices?: DeviceInventory;
+  /** Where spans go; OTLP/HTTP to the configured URL when absent (tests pass an in-memory one). */
+  readonly spanExporter?: tracing.SpanExporter;
+  /** The Prometheus registry; a fresh one when absent. Never the global registry. */
+  readonly metricsRegistry?: Registry;
 }
 
 /** Why start-up gave up; main.ts exits with status 1. */
@@ -36,18 +50,35 @@ export class NereidServer implements ServerState {
   private stopped = false;
   private readonly listeners: (() => void)[] = [];
   private readonly endpoint: GrpcEndpoint;
+  private readonly metricsServer: MetricsServer | undefined;
   private boundPort = 0;
+  private boundMetricsPort = 0;
   private drainedInTime = true;
 
   private constructor(
     readonly config: ServerConfig,
     readonly registry: ModelRegistry,
     private readonly logger: Logger,
+    private readonly tracing: OtelTracing,
+    traceSettings: TraceSettings,
+    logControl: LogControl,
+    metricsRegistry: Registry,
   ) {
     this.endpoint = new GrpcEndpoint(
-      { registry, state: this, serverName: config.serverName, serverVersion: SERVER_VERSION, extensions: EXTENSIONS, logger },
+      {
+        registry,
+        state: this,
+        serverName: config.serverName,
+        serverVersion: SERVER_VERSION,
+        extensions: EXTENSIONS,
+        logger,
+        telemetry: tracing,
+        traceControl: traceSettings,
+        logControl,
+      },
       config.grpc,
     );
+    this.metricsServer = config.metrics.enabled ? new MetricsServer(metricsRegistry) : undefined;
   }
 
   /**
@@ -58,15 +89,48 @@ export class NereidServer implements ServerState {
     const logger = deps.logger;
     const devices = deps.devices ?? probeDevices();
     logger.info({ cpuCores: devices.cpuCores, gpus: devices.gpuIds, providers: devices.providers }, 'devices');
-    const registry = new ModelRegistry({
+    const { trace } = config;
+    const traceSettings = new TraceSettings(
+      { level: trace.level, rate: trace.rate, count: trace.count, mode: 'opentelemetry' },
+      { url: trace.url, ...Object.fromEntries(Object.entries(trace.resource).map(([k, v]) => [`resource.${k}`, v])) },
+    );
+    const tracer = new OtelTracing({
+      settings: traceSettings,
+      exporter: deps.spanExporter ?? new OTLPTraceExporter({ url: trace.url }),
+      processor: deps.spanExporter !== undefined ? 'simple' : 'batch',
+      batch: trace.batch,
+      resource: trace.resource,
+      serviceVersion: SERVER_VERSION,
+    });
+    const metricsRegistry = deps.metricsRegistry ?? new Registry();
+    let registry: ModelRegistry | undefined;
+    const metrics = new ModelMetrics(metricsRegistry, () =>
+      (registry?.readyModels() ?? []).map((m) => ({
+        name: m.info.name,
+        version: m.info.version,
+        statistics: () => m.servable.statistics(),
+        inflight: () => m.servable.inflight(),
+      })),
+    );
+    const observer: ExecutionObserver = {
+      onExecution(event) {
+        tracer.onExecution(event);
+        metrics.onExecution(event);
+      },
+    };
+    registry = new ModelRegistry({
       repositories: config.modelRepositories,
       definition: { autoComplete: config.autoCompleteConfig, defaultMaxBatchSize: config.defaultMaxBatchSize, devices },
-      createServable,
+      createServable: (spec, log) => createServable(spec, log, observer),
       logger,
     });
-    const server = new NereidServer(config, registry, logger);
+    const server = new NereidServer(config, registry, logger, tracer, traceSettings, deps.logControl, metricsRegistry);
     server.boundPort = await server.endpoint.listen();
     logger.info({ address: config.grpc.address, port: server.boundPort }, 'gRPC endpoint listening');
+    if (server.metricsServer !== undefined) {
+      server.boundMetricsPort = await server.metricsServer.listen(config.metrics.address, config.metrics.port);
+      logger.info({ address: config.metrics.address, port: server.boundMetricsPort }, 'metrics endpoint listening (GET /metrics)');
+    }
     try {
       await registry.loadAll();
       server.checkStartup();
@@ -82,6 +146,11 @@ export class NereidServer implements ServerState {
   /** The bound gRPC port (the real one when the config asked for port 0). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The bound metrics port (0 when metrics are off). */
+  get metricsPort(): number {
+    return this.boundMetricsPort;
   }
 
   /** False if the last stop had to cancel calls that outlived the exit timeout. */
@@ -118,6 +187,8 @@ export class NereidServer implements ServerState {
     this.drainedInTime = await this.endpoint.close(this.config.exitTimeoutSecs * 1000);
     if (!this.drainedInTime) this.logger.warn('calls still open after the exit timeout were cancelled');
     await this.registry.unloadAll();
+    await this.metricsServer?.close();
+    await this.tracing.shutdown();
     this.stopped = true;
     this.logger.info('shutdown complete');
   }

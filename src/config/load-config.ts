@@ -1,5 +1,6 @@
 import type { ServerConfig } from './server-config.js';
 import { envName, OPTIONS, type OptionSpec } from './options.js';
+import { parseTraceConfig } from './trace-config.js';
 
 /** A bad flag or environment variable; the message names it. Exit status 2. */
 export class ConfigError extends Error {
@@ -22,7 +23,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, term
   if (argv.includes('--version')) return { kind: 'version' };
   const values = readEnv(env);
   for (const [name, list] of readArgv(argv)) values.set(name, list);
-  return { kind: 'run', config: deepFreeze(buildConfig(values, terminal)) };
+  return { kind: 'run', config: deepFreeze(buildConfig(values, terminal, env)) };
 }
 
 function readArgv(argv: readonly string[]): RawValues {
@@ -62,7 +63,7 @@ function findOption(name: string): OptionSpec {
   return option;
 }
 
-function buildConfig(values: RawValues, terminal: boolean): ServerConfig {
+function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEnv): ServerConfig {
   const str = (name: string, fallback: string) => values.get(name)?.at(-1) ?? fallback;
   const int = (name: string, fallback: number, min: number, max: number) => {
     const raw = values.get(name)?.at(-1);
@@ -93,6 +94,12 @@ function buildConfig(values: RawValues, terminal: boolean): ServerConfig {
   const format = oneOf('log-format', 'auto', ['auto', 'json', 'pretty'] as const);
   const verbose = int('log-verbose', 0, 0, 1000);
   const level = oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error'] as const);
+  let trace: ServerConfig['trace'];
+  try {
+    trace = parseTraceConfig(values.get('trace-config') ?? [], env);
+  } catch (err) {
+    throw new ConfigError(`--trace-config: ${(err as Error).message}`);
+  }
   return {
     modelRepositories: repositories,
     serverName: str('server-name', 'nereid'),
@@ -109,6 +116,12 @@ function buildConfig(values: RawValues, terminal: boolean): ServerConfig {
     autoCompleteConfig: !bool('disable-auto-complete-config', false),
     defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? []),
     exitTimeoutSecs: int('exit-timeout-secs', 30, 0, 86_400),
+    trace,
+    metrics: {
+      enabled: bool('allow-metrics', true),
+      address: str('metrics-address', '0.0.0.0'),
+      port: int('metrics-port', 8002, 0, 65535),
+    },
     log: {
       level: verbose > 0 ? 'debug' : level,
       format: format === 'auto' ? (terminal ? 'pretty' : 'json') : format,

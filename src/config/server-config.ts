@@ -22,6 +22,24 @@ export interface ServerConfig {
   readonly defaultMaxBatchSize: number;
   /** Seconds shutdown waits for requests in flight. */
   readonly exitTimeoutSecs: number;
+  /** OpenTelemetry tracing (Triton's --trace-config, mode=opentelemetry). */
+  readonly trace: {
+    readonly level: 'OFF' | 'TIMESTAMPS';
+    /** Trace every rate-th request without an incoming trace context (0 = only those with one). */
+    readonly rate: number;
+    /** Traces to take; -1 = unlimited. */
+    readonly count: number;
+    /** OTLP/HTTP endpoint. */
+    readonly url: string;
+    readonly resource: Readonly<Record<string, string>>;
+    readonly batch: { readonly maxQueueSize?: number; readonly scheduledDelayMillis?: number; readonly maxExportBatchSize?: number };
+  };
+  /** Prometheus metrics endpoint. */
+  readonly metrics: {
+    readonly enabled: boolean;
+    readonly address: string;
+    readonly port: number;
+  };
   readonly log: {
     readonly level: 'debug' | 'info' | 'warn' | 'error';
     readonly format: 'json' | 'pretty';

@@ -84,6 +84,10 @@ export const ERROR_CATALOG = {
     code: 'UNAVAILABLE',
     summary: "The request waited in the queue longer than its timeout and the queue policy's timeout_action is REJECT.",
   },
+  SETTING_INVALID: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'A TraceSetting or LogSettings request has an unknown key, a value of the wrong type or format, or names a model that is not ready.',
+  },
   REQUEST_CANCELLED: {
     code: 'CANCELLED',
     summary: 'The client cancelled the request before it was computed.',

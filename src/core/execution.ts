@@ -95,6 +95,9 @@ export interface SessionSettings {
  */
 export interface Executor {
   readonly instanceName: string;
+  /** Where it runs: provider and device of the instance. */
+  readonly executionProvider: ExecutionProvider;
+  readonly deviceId: number;
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
   /** Gives the lease back unused. */
   release(): void;

@@ -1,4 +1,5 @@
 import type { DataType } from './data-type.js';
+import type { RequestTrace } from './telemetry.js';
 import type { Tensor } from './tensor.js';
 
 /** Printed (like Triton) for a datatype string that names no datatype. */
@@ -39,6 +40,8 @@ export interface InferRequest {
   readonly parameters: ReadonlyMap<string, ParameterValue>;
   /** When the transport received it (ms since the epoch), for request-duration statistics. */
   readonly receivedAt?: number;
+  /** The request's trace when it is sampled. */
+  readonly trace?: RequestTrace;
 }
 
 /** The answer to an InferRequest: outputs in the order they were requested. */

@@ -53,6 +53,8 @@ export class InstancePool implements ExecutorPool {
     };
     return {
       instanceName: instance.name,
+      executionProvider: slot.plan.settings.executionProvider,
+      deviceId: slot.plan.settings.deviceId,
       execute: async (request) => {
         try {
           const result = await instance.execute(request);

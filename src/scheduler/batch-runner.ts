@@ -1,6 +1,7 @@
 import { InferError } from '../core/errors.js';
 import type { Executor } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
+import type { ExecutionObserver } from '../core/telemetry.js';
 import type { Batch } from './batch.js';
 import type { Clock } from './clock.js';
 import type { StagingPool } from './staging-pool.js';
@@ -21,6 +22,7 @@ export class BatchRunner {
     private readonly stats: StatisticsRecorder,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    private readonly observer?: ExecutionObserver,
   ) {}
 
   /** Requests in the batches currently executing. */
@@ -55,6 +57,25 @@ export class BatchRunner {
         mainThreadMs: assembled - dispatchAt + (end - received),
       };
       this.stats.recordExecution(batch.size, batch.entries.length, answered, timing, Date.now());
+      this.observer?.onExecution({
+        model: batch.model.name,
+        version: batch.model.version,
+        instance: executor.instanceName,
+        executionProvider: executor.executionProvider,
+        deviceId: executor.deviceId,
+        items: batch.size,
+        requests: batch.entries.map((entry) => ({
+          id: entry.request.request.id,
+          trace: entry.request.request.trace,
+          receivedAt: entry.receivedAt,
+          enqueuedAt: entry.enqueuedAt,
+          answered: answered.includes(entry),
+        })),
+        dispatchAt,
+        computeStart: timing.computeStart,
+        computeEnd: timing.computeEnd,
+        end,
+      });
     } catch (err) {
       const error = InferError.from(err);
       if (error.code === 'INTERNAL') this.logger.error({ err: error.message, instance: executor.instanceName, batch: batch.size }, 'execution failed');

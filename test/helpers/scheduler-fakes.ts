@@ -134,6 +134,8 @@ export class FakePool implements ExecutorPool {
     };
     return {
       instanceName,
+      executionProvider: 'cpu',
+      deviceId: 0,
       execute: async (request) => {
         try {
           return await this.record(instanceName, request);

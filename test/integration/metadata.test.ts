@@ -23,7 +23,7 @@ describe('server, model metadata and health RPCs', () => {
     const metadata = await t.client.call<{ name: string; version: string; extensions: string[] }>('ServerMetadata', {});
     assert.equal(metadata.name, 'nereid-test');
     assert.match(metadata.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(metadata.extensions, ['model_configuration', 'statistics', 'schedule_policy']);
+    assert.deepEqual(metadata.extensions, ['model_configuration', 'statistics', 'schedule_policy', 'trace', 'logging']);
   });
 
   it('ModelReady: true for a loaded model, false (not an error) for unknown ones', async () => {
@@ -94,7 +94,7 @@ describe('server, model metadata and health RPCs', () => {
   });
 
   it('every other RPC answers UNIMPLEMENTED with its name', async () => {
-    for (const rpc of ['RepositoryIndex', 'RepositoryModelLoad', 'SystemSharedMemoryStatus', 'CudaSharedMemoryRegister', 'TraceSetting', 'LogSettings']) {
+    for (const rpc of ['RepositoryIndex', 'RepositoryModelLoad', 'SystemSharedMemoryStatus', 'CudaSharedMemoryRegister']) {
       await assertGrpcError(t.client.call(rpc, {}), status.UNIMPLEMENTED, new RegExp(`^${rpc} is not implemented by this server yet`));
     }
   });

@@ -5,10 +5,9 @@ import { status } from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
 import { EXAMPLE_REPOSITORY, scratchDirectory, testRepository } from '../helpers/fixtures.js';
-import { startTestServer, testConfig, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, testConfig, testLogging, type TestServer } from '../helpers/test-server.js';
 import { float32Bytes, readFloat32 } from '../helpers/tensors.js';
 import { NereidServer, StartupError } from '../../src/server.js';
-import { createLogger } from '../../src/telemetry/logger.js';
 
 /** Models that cannot be served, each for its own reason, next to one good model. */
 async function mixedRepository(): Promise<string> {
@@ -107,15 +106,15 @@ describe('model repository: auto-complete and models that fail to load', () => {
   });
 
   it('start-up fails when no model loads, or any fails with --exit-on-error', async () => {
-    const logger = createLogger({ level: 'silent', format: 'json' });
+    const { logger, settings: logControl } = testLogging();
     const broken = scratchDirectory('only-broken');
     mkdirSync(path.join(broken, 'bad', '1'), { recursive: true });
     writeFileSync(path.join(broken, 'bad', 'config.pbtxt'), 'max_batch_size: -3');
-    await assert.rejects(NereidServer.start(testConfig([broken]), { logger }), (err: Error) => {
+    await assert.rejects(NereidServer.start(testConfig([broken]), { logger, logControl }), (err: Error) => {
       assert.ok(err instanceof StartupError);
       assert.match(err.message, /^no model could be loaded: /);
       return true;
     });
-    await assert.rejects(NereidServer.start(testConfig([await mixedRepository()], ['--exit-on-error']), { logger }), /^StartupError: --exit-on-error: /);
+    await assert.rejects(NereidServer.start(testConfig([await mixedRepository()], ['--exit-on-error']), { logger, logControl }), /^StartupError: --exit-on-error: /);
   });
 });

@@ -6,6 +6,7 @@ import { inferHandler } from './infer-handler.js';
 import { metadataHandlers } from './metadata-handlers.js';
 import { addReflection } from './reflection.js';
 import { InferenceServiceDefinition } from './service-definitions.js';
+import { settingsHandlers } from './settings-handlers.js';
 import { statisticsHandler } from './statistics-handler.js';
 import type { ServiceContext } from './service-context.js';
 import { unimplementedHandlers } from './unimplemented-handlers.js';
@@ -49,6 +50,7 @@ export class GrpcEndpoint {
       ...metadataHandlers(context),
       ...inferHandler(context),
       ...statisticsHandler(context),
+      ...settingsHandlers(context),
       ...unimplementedHandlers(),
     });
     this.health = healthService(context);

@@ -1,6 +1,7 @@
 import { InferError } from '../../core/errors.js';
 import { nowMs } from '../../core/execution.js';
 import { isDataType } from '../../core/data-type.js';
+import type { RequestTrace } from '../../core/telemetry.js';
 import { INVALID_DATATYPE, type InferRequest, type InferResponse, type ParameterValue, type RequestTensor } from '../../core/infer-request.js';
 import type { InferParameter, ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service.js';
 import { contentsToBytes } from './tensor-contents.js';
@@ -12,7 +13,7 @@ import { contentsToBytes } from './tensor-contents.js';
  * data cannot be mixed in one request. An unknown datatype string becomes
  * INVALID_DATATYPE, so validation reports it next to the model's expected type.
  */
-export function decodeInferRequest(message: ModelInferRequest): InferRequest {
+export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTrace): InferRequest {
   const raw = message.rawInputContents;
   let rawIndex = 0;
   const inputs: RequestTensor[] = message.inputs.map((input) => {
@@ -48,6 +49,7 @@ export function decodeInferRequest(message: ModelInferRequest): InferRequest {
   }
   return {
     receivedAt: nowMs(),
+    ...(trace !== undefined ? { trace } : {}),
     id: message.id,
     modelName: message.modelName,
     modelVersion: message.modelVersion,

@@ -1,29 +1,54 @@
+import { status } from '@grpc/grpc-js';
 import { InferError } from '../../core/errors.js';
 import { validateInferRequest } from '../../core/request-validation.js';
 import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
 import { callSignal } from './call-signal.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
+import { header, logFailure, logIds } from './request-log.js';
 import type { ServiceContext } from './service-context.js';
-import { unary } from './unary.js';
+import { grpcCode, toServiceError } from './status.js';
+
+/** One successful request in this many is logged at debug level. */
+const SUCCESS_LOG_EVERY = 100;
 
 /**
  * ModelInfer: look up the model (Triton checks the version and the model first), decode
  * the tensors, validate, and hand the request to the model's scheduler with one
- * AbortSignal for the deadline and client cancellation.
+ * AbortSignal for the deadline and client cancellation. The call's trace (when sampled)
+ * spans all of it; a failure is logged once with the trace's ids.
  */
 export function inferHandler(context: ServiceContext): Pick<GRPCInferenceServiceServer, 'modelInfer'> {
+  const logger = context.logger.child({ rpc: 'ModelInfer' });
+  let successes = 0;
   return {
-    modelInfer: unary(async (message, call) => {
-      if (context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
-      const model = context.registry.get(message.modelName, message.modelVersion);
-      const request = decodeInferRequest(message);
-      const validated = validateInferRequest(request, model.info);
+    modelInfer: (call, callback) => {
+      const message = call.request;
+      const trace = context.telemetry.startCall({ method: 'ModelInfer', model: message.modelName, header: (name) => header(call.metadata, name) });
       const { signal, dispose } = callSignal(call);
-      try {
+      const run = async () => {
+        if (context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
+        const model = context.registry.get(message.modelName, message.modelVersion);
+        const request = decodeInferRequest(message, trace);
+        const validated = validateInferRequest(request, model.info);
         return encodeInferResponse(await model.servable.infer(validated, signal));
-      } finally {
-        dispose();
-      }
-    }),
+      };
+      run().then(
+        (response) => {
+          dispose();
+          context.telemetry.endCall(trace, { code: 'OK', grpcStatus: status.OK });
+          if (++successes % SUCCESS_LOG_EVERY === 0) {
+            logger.debug({ model: message.modelName, version: response.modelVersion, request_id: message.id, ...logIds(trace, call.metadata) }, 'inference request served (sampled)');
+          }
+          callback(null, response);
+        },
+        (err: unknown) => {
+          dispose();
+          const error = InferError.from(err);
+          context.telemetry.endCall(trace, { code: error.code, grpcStatus: grpcCode(error.code), error });
+          logFailure(logger, error, { model: message.modelName, version: message.modelVersion, request_id: message.id, ...logIds(trace, call.metadata) });
+          callback(toServiceError(error));
+        },
+      );
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger.js';
+import type { LogControl, RequestTelemetry, TraceControl } from '../../core/telemetry.js';
 import type { ModelRegistry } from '../../repository/model-registry.js';
 
 /** Server-wide state the handlers read; implemented by server.ts. Main thread only. */
@@ -22,4 +23,7 @@ export interface ServiceContext {
   /** Protocol extensions actually implemented, reported by ServerMetadata. */
   readonly extensions: readonly string[];
   readonly logger: Logger;
+  readonly telemetry: RequestTelemetry;
+  readonly traceControl: TraceControl;
+  readonly logControl: LogControl;
 }

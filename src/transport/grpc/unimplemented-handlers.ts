@@ -6,7 +6,16 @@ import { unary } from './unary.js';
 
 type Pending = Omit<
   GRPCInferenceServiceServer,
-  'serverLive' | 'serverReady' | 'serverMetadata' | 'modelReady' | 'modelMetadata' | 'modelConfig' | 'modelInfer' | 'modelStatistics'
+  | 'serverLive'
+  | 'serverReady'
+  | 'serverMetadata'
+  | 'modelReady'
+  | 'modelMetadata'
+  | 'modelConfig'
+  | 'modelInfer'
+  | 'modelStatistics'
+  | 'traceSetting'
+  | 'logSettings'
 >;
 
 function notYet(rpc: string, extension: string) {
@@ -35,7 +44,5 @@ export function unimplementedHandlers(): Pending {
     cudaSharedMemoryStatus: notYet('CudaSharedMemoryStatus', 'cuda_shared_memory'),
     cudaSharedMemoryRegister: notYet('CudaSharedMemoryRegister', 'cuda_shared_memory'),
     cudaSharedMemoryUnregister: notYet('CudaSharedMemoryUnregister', 'cuda_shared_memory'),
-    traceSetting: notYet('TraceSetting', 'trace'),
-    logSettings: notYet('LogSettings', 'logging'),
   };
 }

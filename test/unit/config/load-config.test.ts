@@ -12,13 +12,14 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}, terminal = false): Ser
   return result.config;
 }
 
-function rejects(argv: string[], message: string, env: NodeJS.ProcessEnv = {}): void {
+function rejects(argv: string[], message: string | RegExp, env: NodeJS.ProcessEnv = {}): void {
   assert.throws(
     () => loadConfig(argv, env),
     (err: unknown) => {
       assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
       assert.equal(err.name, 'ConfigError');
-      assert.equal(err.message, message);
+      if (typeof message === 'string') assert.equal(err.message, message);
+      else assert.match(err.message, message);
       return true;
     },
   );
@@ -35,8 +36,28 @@ describe('loadConfig', () => {
       autoCompleteConfig: true,
       defaultMaxBatchSize: 4,
       exitTimeoutSecs: 30,
+      trace: { level: 'OFF', rate: 1000, count: -1, url: 'http://localhost:4318/v1/traces', resource: { 'service.name': 'nereid' }, batch: {} },
+      metrics: { enabled: true, address: '0.0.0.0', port: 8002 },
       log: { level: 'info', format: 'json' },
     });
+  });
+
+  it('reads --trace-config entries, Triton style, on top of OTEL_* variables', () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'ocr', OTEL_RESOURCE_ATTRIBUTES: 'team=vision,region=eu' };
+    const config = run([...REPO, '--trace-config', 'level=TIMESTAMPS,rate=1', '--trace-config', 'opentelemetry,resource=pod=a', '--trace-config=count=10,bsp_schedule_delay=200'], env);
+    assert.deepEqual(config.trace, {
+      level: 'TIMESTAMPS',
+      rate: 1,
+      count: 10,
+      url: 'http://collector:4318/v1/traces',
+      resource: { 'service.name': 'ocr', team: 'vision', region: 'eu', pod: 'a' },
+      batch: { scheduledDelayMillis: 200 },
+    });
+    assert.equal(run([...REPO, '--trace-config', 'url=http://x:1/t'], env).trace.url, 'http://x:1/t', 'an explicit url wins');
+    rejects([...REPO, '--trace-config', 'level=TENSORS'], /^--trace-config: invalid value 'TENSORS' for level: expected OFF or TIMESTAMPS/);
+    rejects([...REPO, '--trace-config', 'mode=triton'], "--trace-config: invalid value 'triton' for mode: Nereid supports mode=opentelemetry only");
+    rejects([...REPO, '--trace-config', 'rate=often'], "--trace-config: invalid value 'often' for rate: expected an integer >= 0");
+    rejects([...REPO, '--trace-config', 'colour=blue'], /^--trace-config: unknown key 'colour'/);
   });
 
   it('returns help and version requests', () => {

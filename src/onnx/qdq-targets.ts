@@ -1,0 +1,62 @@
+/**
+ * Which nodes static (QDQ) quantization rewrites, and which of their tensors
+ * are activations that need a calibrated range. Shared by the calibration
+ * (which measures those tensors) and the quantizer (which uses the ranges).
+ */
+import onnxProto from 'onnx-proto';
+import { DataType } from './graph-builder.js';
+import { inferElemTypes } from './elem-types.js';
+
+type GraphProto = onnxProto.onnx.IGraphProto;
+type NodeProto = onnxProto.onnx.INodeProto;
+
+/**
+ * Op types quantized by default: the ones whose QDQ form ORT turns into
+ * integer kernels (QLinearConv, QLinearMatMul, QGemm). Relu/Clip and the
+ * other "pass-through" ops of ORT's QDQ registry are left in fp32.
+ */
+export const DEFAULT_QDQ_OP_TYPES: readonly string[] = Object.freeze(['Conv', 'MatMul', 'Gemm']);
+
+/** Input indices that carry data (activations or weights), per op; others (e.g. bias) are handled apart. */
+const DATA_INPUTS: Readonly<Record<string, readonly number[]>> = { Conv: [0, 1], MatMul: [0, 1], Gemm: [0, 1] };
+
+/** A node to quantize, with the names of its activation inputs and float outputs. */
+export interface QdqTarget {
+  readonly node: NodeProto;
+  /** Float inputs that are not initializers (need calibrated ranges). */
+  readonly activationInputs: readonly string[];
+  /** Float data inputs that are initializers (quantized offline as weights). */
+  readonly weightInputs: readonly string[];
+  readonly outputs: readonly string[];
+}
+
+/** The nodes of `g`'s main level whose op type is in `opTypes` and whose data inputs are FLOAT. */
+export function qdqTargets(g: GraphProto, opTypes: readonly string[] = DEFAULT_QDQ_OP_TYPES): QdqTarget[] {
+  const types = inferElemTypes(g);
+  const initializers = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
+  const ops = new Set(opTypes);
+  const out: QdqTarget[] = [];
+  for (const n of g.node ?? []) {
+    const op = n.opType ?? '';
+    if (!ops.has(op) || (n.domain ?? '') !== '' || DATA_INPUTS[op] === undefined) continue;
+    const data = DATA_INPUTS[op].map((i) => n.input?.[i] ?? '');
+    if (data.some((name) => name === '' || types.get(name) !== DataType.FLOAT)) continue;
+    out.push({
+      node: n,
+      activationInputs: data.filter((name) => !initializers.has(name)),
+      weightInputs: data.filter((name) => initializers.has(name)),
+      outputs: (n.output ?? []).filter((o) => o !== '' && types.get(o) === DataType.FLOAT),
+    });
+  }
+  return out;
+}
+
+/** Every tensor whose range static quantization of `g` would use, in graph order, without duplicates. */
+export function tensorsToCalibrate(g: GraphProto, opTypes: readonly string[] = DEFAULT_QDQ_OP_TYPES): string[] {
+  const names = new Set<string>();
+  for (const t of qdqTargets(g, opTypes)) {
+    for (const a of t.activationInputs) names.add(a);
+    for (const o of t.outputs) names.add(o);
+  }
+  return [...names];
+}

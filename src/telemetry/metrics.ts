@@ -1,0 +1,107 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ModelStatisticsSnapshot } from '../core/statistics.js';
+import type { ExecutionEvent, ExecutionObserver } from '../core/telemetry.js';
+
+/** A loaded model version, as the metrics see it. */
+export interface MeteredModel {
+  readonly name: string;
+  readonly version: number;
+  statistics(): ModelStatisticsSnapshot;
+  inflight(): number;
+}
+
+const LABELS = ['model', 'version'] as const;
+
+/**
+ * Prometheus metrics in a registry that is passed in, never the global one. Triton's
+ * per-model counters (`nv_inference_*`, durations in µs) are read from each version's
+ * statistics at scrape time, so they equal ModelStatistics for the same traffic by
+ * construction. Histograms of request latency and executed batch size (which Triton's
+ * summaries cannot give, as summaries do not aggregate across replicas) are fed by
+ * executions. Process and event-loop metrics come from prom-client's defaults.
+ */
+export class ModelMetrics implements ExecutionObserver {
+  private readonly requestSeconds: Histogram<(typeof LABELS)[number]>;
+  private readonly batchSize: Histogram<(typeof LABELS)[number]>;
+
+  constructor(
+    registry: Registry,
+    private readonly models: () => Iterable<MeteredModel>,
+  ) {
+    const perModel = (name: string, help: string, value: (s: ModelStatisticsSnapshot) => number) =>
+      this.counter(registry, name, help, value);
+    perModel('nv_inference_request_success', 'Number of successful inference requests, all batch sizes', (s) => s.success.count);
+    perModel('nv_inference_count', 'Number of inferences performed (does not include cached requests)', (s) => s.inferenceCount);
+    perModel('nv_inference_exec_count', 'Number of model executions performed (does not include cached requests)', (s) => s.executionCount);
+    perModel('nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds (includes cached requests)', (s) => us(s.success.ns));
+    perModel('nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds (includes cached requests)', (s) => us(s.queue.ns));
+    perModel('nv_inference_compute_input_duration_us', 'Cumulative compute input duration in microseconds (does not include cached requests)', (s) => us(s.computeInput.ns));
+    perModel('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds (does not include cached requests)', (s) => us(s.computeInfer.ns));
+    perModel('nv_inference_compute_output_duration_us', 'Cumulative inference compute output duration in microseconds (does not include cached requests)', (s) => us(s.computeOutput.ns));
+    const sources = this.models;
+    new Counter({
+      name: 'nv_inference_request_failure',
+      help: 'Number of failed inference requests, all batch sizes',
+      labelNames: [...LABELS, 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const model of sources()) {
+          const failures = model.statistics().failures;
+          for (const [reason, count] of Object.entries(failures)) this.inc({ model: model.name, version: String(model.version), reason }, count);
+        }
+      },
+    });
+    new Gauge({
+      name: 'nv_inference_pending_request_count',
+      help: 'Instantaneous number of pending requests awaiting execution per-model.',
+      labelNames: LABELS,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const model of sources()) this.set({ model: model.name, version: String(model.version) }, model.inflight());
+      },
+    });
+    this.requestSeconds = new Histogram({
+      name: 'nereid_inference_request_duration_seconds',
+      help: 'Time from receiving a successful inference request to its response being ready, in seconds',
+      labelNames: LABELS,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+    this.batchSize = new Histogram({
+      name: 'nereid_inference_batch_size',
+      help: 'Items per model execution (the size of each dynamic batch)',
+      labelNames: LABELS,
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers: [registry],
+    });
+    collectDefaultMetrics({ register: registry });
+  }
+
+  onExecution(event: ExecutionEvent): void {
+    const labels = { model: event.model, version: String(event.version) };
+    this.batchSize.observe(labels, event.items);
+    for (const request of event.requests) {
+      if (request.answered) this.requestSeconds.observe(labels, (event.end - request.receivedAt) / 1000);
+    }
+  }
+
+  private counter(registry: Registry, name: string, help: string, value: (s: ModelStatisticsSnapshot) => number): void {
+    const sources = this.models;
+    new Counter({
+      name,
+      help,
+      labelNames: LABELS,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const model of sources()) this.inc({ model: model.name, version: String(model.version) }, value(model.statistics()));
+      },
+    });
+  }
+}
+
+function us(ns: bigint): number {
+  return Number(ns / 1000n);
+}

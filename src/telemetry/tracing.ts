@@ -1,0 +1,167 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { resources, tracing } from '@opentelemetry/sdk-node';
+import type { ExecutionProvider } from '../core/execution.js';
+import type {
+  CallOutcome,
+  ExecutionEvent,
+  ExecutionObserver,
+  IncomingCall,
+  RequestTelemetry,
+  RequestTrace,
+} from '../core/telemetry.js';
+import type { TraceSettings } from './trace-settings.js';
+
+const RPC_SERVICE = 'inference.GRPCInferenceService';
+
+/** What each phase span covered on an execution provider: recorded, never estimated. */
+const COVERS: Readonly<Record<ExecutionProvider, Readonly<Record<'h2d' | 'compute' | 'd2h', string>>>> = {
+  cpu: {
+    h2d: 'host staging copy into the batch buffers and hand-off to the instance worker thread',
+    compute: 'session.run on the instance worker thread',
+    d2h: 'outputs back to the main thread and split per request (no device copy on CPU)',
+  },
+  cuda: {
+    h2d: 'host staging copy and hand-off to the instance worker; the CUDA host-to-device copy happens inside session.run',
+    compute: 'session.run including the host-to-device and device-to-host copies (onnxruntime-node has no CUDA IO binding)',
+    d2h: 'outputs back to the main thread and split per request; the device-to-host copy happened inside session.run',
+  },
+  webgpu: {
+    h2d: 'host staging copy and hand-off to the instance worker; the upload to the GPU happens inside session.run',
+    compute: 'session.run on the WebGPU device',
+    d2h: 'outputs back to the main thread and split per request',
+  },
+};
+
+/** A sampled request's trace: its server span. */
+class SpanTrace implements RequestTrace {
+  readonly traceId: string;
+  readonly spanId: string;
+
+  constructor(readonly span: Span) {
+    const context = span.spanContext();
+    this.traceId = context.traceId;
+    this.spanId = context.spanId;
+  }
+}
+
+export interface TracingOptions {
+  readonly settings: TraceSettings;
+  readonly exporter: tracing.SpanExporter;
+  /** 'batch' exports in the background (production); 'simple' exports at once (tests). */
+  readonly processor: 'batch' | 'simple';
+  /** BatchSpanProcessor limits; OTEL_BSP_* apply where these are unset. */
+  readonly batch: { readonly maxQueueSize?: number; readonly scheduledDelayMillis?: number; readonly maxExportBatchSize?: number };
+  /** Resource attributes (service.name and friends). */
+  readonly resource: Readonly<Record<string, string>>;
+  readonly serviceVersion: string;
+}
+
+/**
+ * OpenTelemetry tracing for requests: a SERVER span per call following the RPC semantic
+ * conventions, continuing an incoming W3C traceparent, and for each executed request the
+ * phases `queue`, `h2d`, `compute` and `d2h` as child spans with the instants measured
+ * where they happened (compute in the worker). Each execution is also one `batch` span,
+ * linked both ways with the requests it served. Nothing is registered globally; with
+ * tracing OFF a call costs one settings lookup.
+ */
+export class OtelTracing implements RequestTelemetry, ExecutionObserver {
+  private readonly provider: tracing.BasicTracerProvider;
+  private readonly tracer: Tracer;
+  private readonly propagator = new W3CTraceContextPropagator();
+
+  constructor(private readonly options: TracingOptions) {
+    const processor =
+      options.processor === 'batch'
+        ? new tracing.BatchSpanProcessor(options.exporter, options.batch)
+        : new tracing.SimpleSpanProcessor(options.exporter);
+    this.provider = new tracing.BasicTracerProvider({
+      resource: resources.resourceFromAttributes({ 'service.version': options.serviceVersion, ...options.resource }),
+      spanProcessors: [processor],
+    });
+    this.tracer = this.provider.getTracer('nereid', options.serviceVersion);
+  }
+
+  startCall(call: IncomingCall): RequestTrace | undefined {
+    const settings = this.options.settings;
+    if (!settings.enabled(call.model)) return undefined;
+    const parent = this.parentContext(call);
+    const parentSpan = parent === undefined ? undefined : trace.getSpanContext(parent);
+    // A valid incoming trace decides for itself (parent-based); otherwise the counting sampler.
+    const sampled = parentSpan !== undefined ? (parentSpan.traceFlags & TraceFlags.SAMPLED) !== 0 : settings.sampleRoot(call.model);
+    if (!sampled) return undefined;
+    const span = this.tracer.startSpan(
+      `${RPC_SERVICE}/${call.method}`,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method, 'nereid.model.name': call.model },
+      },
+      parent ?? ROOT_CONTEXT,
+    );
+    return new SpanTrace(span);
+  }
+
+  endCall(requestTrace: RequestTrace | undefined, outcome: CallOutcome): void {
+    if (!(requestTrace instanceof SpanTrace)) return;
+    const span = requestTrace.span;
+    span.setAttribute('rpc.grpc.status_code', outcome.grpcStatus);
+    if (outcome.error !== undefined) {
+      span.setAttribute('nereid.error.id', outcome.error.id);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+    }
+    span.end();
+  }
+
+  onExecution(event: ExecutionEvent): void {
+    const traced = event.requests.filter((r): r is typeof r & { trace: SpanTrace } => r.trace instanceof SpanTrace);
+    if (traced.length === 0) return;
+    const common = {
+      'nereid.model.name': event.model,
+      'nereid.model.version': String(event.version),
+      'nereid.batch.size': event.items,
+      'nereid.batch.requests': event.requests.length,
+      'nereid.instance': event.instance,
+      'nereid.instance.lane': event.instance,
+      'nereid.execution_provider': event.executionProvider,
+      'nereid.device': `${event.executionProvider}:${event.deviceId}`,
+    };
+    const batch = this.tracer.startSpan(
+      'batch',
+      { startTime: event.dispatchAt, attributes: common, links: traced.map((r) => ({ context: r.trace.span.spanContext() })) },
+      ROOT_CONTEXT,
+    );
+    batch.end(event.end);
+    const covers = COVERS[event.executionProvider];
+    for (const request of traced) {
+      const parent = trace.setSpan(ROOT_CONTEXT, request.trace.span);
+      const attributes = { ...common, 'nereid.request.id': request.id, 'nereid.request.answered': request.answered };
+      this.phase(parent, 'queue', request.enqueuedAt, event.dispatchAt, { ...attributes, 'nereid.phase.covers': "waiting in the model's queue" });
+      this.phase(parent, 'h2d', event.dispatchAt, event.computeStart, { ...attributes, 'nereid.phase.covers': covers.h2d });
+      this.phase(parent, 'compute', event.computeStart, event.computeEnd, { ...attributes, 'nereid.phase.covers': covers.compute }, batch);
+      this.phase(parent, 'd2h', event.computeEnd, event.end, { ...attributes, 'nereid.phase.covers': covers.d2h });
+    }
+  }
+
+  /** Exports what is pending and stops. */
+  async shutdown(): Promise<void> {
+    await this.provider.shutdown();
+  }
+
+  private phase(parent: Context, name: string, start: number, end: number, attributes: Record<string, string | number | boolean>, link?: Span): void {
+    const span = this.tracer.startSpan(name, { startTime: start, attributes, ...(link ? { links: [{ context: link.spanContext() }] } : {}) }, parent);
+    span.end(end);
+  }
+
+  private parentContext(call: IncomingCall): Context | undefined {
+    const traceparent = call.header('traceparent');
+    if (traceparent === undefined) return undefined;
+    const carrier: Record<string, string> = { traceparent };
+    const tracestate = call.header('tracestate');
+    if (tracestate !== undefined) carrier['tracestate'] = tracestate;
+    const context = this.propagator.extract(ROOT_CONTEXT, carrier, {
+      get: (c: Record<string, string>, key: string) => c[key],
+      keys: (c: Record<string, string>) => Object.keys(c),
+    });
+    return trace.getSpanContext(context) === undefined ? undefined : context;
+  }
+}

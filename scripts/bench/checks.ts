@@ -49,6 +49,17 @@ export function computeChecks(run: BenchRun): TargetCheck[] {
       });
     } else checks.push(missing(name32, '>= 0.85', 'needs nereid and echo at c=32 and the in-process baseline'));
   }
+  for (const [workload, goal] of [['simple', 0.8], ['ocr-cls', 0.9]] as const) {
+    if (run.workload.name !== workload) continue;
+    const name = `${workload} c=16: tracing every request / tracing off (throughput)`;
+    const traced = row(run, 'nereid-traced', 16);
+    const off = row(run, 'nereid', 16);
+    checks.push(
+      traced && off
+        ? { name, value: traced.inferPerSec / off.inferPerSec, goal: `>= ${goal.toFixed(2)}`, met: traced.inferPerSec / off.inferPerSec >= goal, note: '' }
+        : missing(name, `>= ${goal.toFixed(2)}`, 'needs nereid and nereid-traced at c=16'),
+    );
+  }
   if (run.workload.name === 'ocr-rec') {
     const name = 'ocr-rec c=4: nereid / in-process best';
     const n = row(run, 'nereid', 4);

@@ -24,7 +24,7 @@ import { computeChecks } from './checks.js';
 import { measure, type Measurement } from './load-generator.js';
 import { machineInfo } from './machine.js';
 import { summarize } from './stats.js';
-import { processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, statsSnapshot, type ServerProcess, type StatsSnapshot } from './targets.js';
+import { processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, startTraceSink, statsSnapshot, type ServerProcess, type StatsSnapshot } from './targets.js';
 import { WORKLOADS, randomTensor, resolveInputs, seededRandom, type InputSpec } from './workloads.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -54,6 +54,7 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec> [options]
   --warmup-ms N --window-ms N --stability F --max-windows N   (defaults 1000, 2000, 0.1, 8)
   --rounds N               alternations of all targets (default 2)
   --targets a,b,c          any of nereid, nereid-fifo (the same model without dynamic batching),
+                           nereid-traced (every request traced and exported over OTLP/HTTP),
                            echo, inprocess (default nereid,echo,inprocess)
   --url host:port          measure a running Nereid instead of starting one
   --inprocess-ms N         measuring time per batch size for the in-process baseline
@@ -107,7 +108,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     shapes.set(name, dims.split(',').map(Number));
   }
   const targets = (get('targets') ?? 'nereid,echo,inprocess').split(',');
-  for (const t of targets) if (!['nereid', 'nereid-fifo', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
+  for (const t of targets) if (!['nereid', 'nereid-fifo', 'nereid-traced', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
   const windowMs = num('window-ms', 2000);
   const batchSize = get('batch-size') === undefined ? undefined : num('batch-size', 1);
   return {
@@ -191,6 +192,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const batch = inputs[0]?.shape[0] ?? 1;
   const scratch = mkdtempSync(path.join(tmpdir(), 'nereid-bench-'));
   const servers: ServerProcess[] = [];
+  const sinks: { close(): Promise<void> }[] = [];
   try {
     const repository = await workload.repository(path.join(scratch, 'repo'));
     const { sources } = await scanRepositories([repository]);
@@ -207,6 +209,17 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           : { name: 'nereid', address: options.url, stop: async () => {} };
       servers.push(nereid);
       grpcTargets.push(nereid);
+    }
+    if (options.targets.includes('nereid-traced')) {
+      // Every request traced and exported over OTLP/HTTP to a sink that accepts and drops it.
+      const sink = await startTraceSink();
+      sinks.push(sink);
+      const traced = await startNereid('nereid-traced', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, [
+        '--trace-config',
+        `level=TIMESTAMPS,rate=1,url=${sink.url}`,
+      ]);
+      servers.push(traced);
+      grpcTargets.push(traced);
     }
     if (options.targets.includes('nereid-fifo')) {
       const fifo = await startNereid('nereid-fifo', await singleModelRepository(repository, workload.model, scratch, 'fifo'), options.nereidEntry);
@@ -287,6 +300,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     return { ...run, checks: computeChecks(run) };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(sinks.map((s) => s.close()));
     rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -141,3 +142,18 @@ export function processCpuSeconds(pid: number | undefined): number | null {
 
 /** Linux reports process times in clock ticks; 100 per second on every common build. */
 const CLOCK_TICKS = 100;
+
+/** An OTLP/HTTP endpoint on loopback that accepts span exports and drops them. */
+export async function startTraceSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -110,6 +110,7 @@ export class NereidServer implements ServerState {
         version: m.info.version,
         statistics: () => m.servable.statistics(),
         inflight: () => m.servable.inflight(),
+        instances: () => m.servable.instances(),
       })),
     );
     const observer: ExecutionObserver = {

@@ -1,6 +1,7 @@
 import type { BufferTensor } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
-import type { ModelBackend } from './model-backend.js';
+import { nowMs } from '../core/execution.js';
+import type { BackendRun, ModelBackend } from './model-backend.js';
 
 /**
  * Triton's identity backend: each output is a copy of its paired input, byte for byte
@@ -10,13 +11,14 @@ import type { ModelBackend } from './model-backend.js';
 export class IdentityBackend implements ModelBackend {
   constructor(private readonly outputToInput: Readonly<Record<string, string>>) {}
 
-  async run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BufferTensor[]> {
-    return outputNames.map((name) => {
+  async run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BackendRun> {
+    const outputs = outputNames.map((name) => {
       const input = inputs.find((t) => t.name === this.outputToInput[name]);
       if (input === undefined) throw new InferError('BACKEND_ERROR', `identity backend has no input for output '${name}'`);
       const buffer = input.buffer.slice(input.byteOffset, input.byteOffset + input.byteLength);
       return { name, datatype: input.datatype, shape: input.shape, buffer, byteOffset: 0, byteLength: buffer.byteLength };
     });
+    return { outputs, computeEnd: nowMs() };
   }
 
   async release(): Promise<void> {}

@@ -7,8 +7,18 @@ import { OrtSession } from './ort-session.js';
  * Inputs are borrowed for the call; outputs are owned by the caller.
  */
 export interface ModelBackend {
-  run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BufferTensor[]>;
+  run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BackendRun>;
   release(): Promise<void>;
+}
+
+/** A finished run: host-side outputs, and when the model itself finished. */
+export interface BackendRun {
+  readonly outputs: BufferTensor[];
+  /**
+   * ms since the epoch when session.run returned; later work (downloading outputs that
+   * stayed on the GPU, converting them) belongs to the d2h phase.
+   */
+  readonly computeEnd: number;
 }
 
 /** Creates the backend a model version asks for. */

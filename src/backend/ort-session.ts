@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
-import type { BufferTensor, SessionSettings } from '../core/execution.js';
+import { nowMs, type BufferTensor, type SessionSettings } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
 import { joinBytesElements, splitBytesElements } from '../core/tensor.js';
-import type { ModelBackend } from './model-backend.js';
+import type { BackendRun, ModelBackend } from './model-backend.js';
 import { fromOrtType, toOrtType, typedView } from './ort-types.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -16,30 +16,49 @@ const encoder = new TextEncoder();
  * back in fresh ArrayBuffers owned by the caller.
  */
 export class OrtSession implements ModelBackend {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    /** WebGPU keeps outputs on the GPU; they are downloaded explicitly after the run. */
+    private readonly outputsOnDevice: boolean,
+  ) {}
 
   /** Loads `modelPath` with the execution provider and threading in `settings`. */
   static async create(modelPath: string, settings: SessionSettings): Promise<OrtSession> {
+    const outputsOnDevice = settings.executionProvider === 'webgpu';
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: [executionProvider(settings)],
       intraOpNumThreads: settings.intraOpThreads,
       interOpNumThreads: settings.interOpThreads,
       graphOptimizationLevel: 'all',
       extra: { session: { intra_op: { allow_spinning: settings.allowSpinning ? '1' : '0' } } },
+      ...(outputsOnDevice ? { preferredOutputLocation: 'gpu-buffer' as const } : {}),
     };
-    return new OrtSession(await ort.InferenceSession.create(modelPath, options));
+    return new OrtSession(await ort.InferenceSession.create(modelPath, options), outputsOnDevice);
   }
 
-  /** Runs the model synchronously (ORT blocks this thread) and converts the outputs. */
-  async run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BufferTensor[]> {
+  /**
+   * Runs the model synchronously (ORT blocks this thread) and converts the outputs. On
+   * WebGPU the outputs stay on the GPU until downloaded here, after `computeEnd`, so the
+   * download is timed as part of d2h rather than compute.
+   */
+  async run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BackendRun> {
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) feeds[input.name] = toOrtTensor(input);
     const results = await this.session.run(feeds, outputNames);
-    return outputNames.map((name) => {
+    const computeEnd = nowMs();
+    const outputs: BufferTensor[] = [];
+    for (const name of outputNames) {
       const tensor = results[name];
       if (tensor === undefined) throw new InferError('BACKEND_ERROR', `onnx runtime returned no output '${name}'`);
-      return fromOrtTensor(name, tensor);
-    });
+      if (this.outputsOnDevice && tensor.location === 'gpu-buffer') {
+        // getData(true) downloads to host memory and releases the GPU buffer.
+        const data = await tensor.getData(true);
+        outputs.push(fromOrtTensor(name, new ort.Tensor(tensor.type as 'float32', data as Float32Array, tensor.dims)));
+      } else {
+        outputs.push(fromOrtTensor(name, tensor));
+      }
+    }
+    return { outputs, computeEnd };
   }
 
   async release(): Promise<void> {

@@ -1,3 +1,4 @@
+import type { ExecutionProvider } from './execution.js';
 import type { InferResponse } from './infer-request.js';
 import type { ValidatedRequest } from './request-validation.js';
 import type { ModelStatisticsSnapshot } from './statistics.js';
@@ -6,6 +7,8 @@ import type { ModelStatisticsSnapshot } from './statistics.js';
 export interface InstanceStatus {
   readonly name: string;
   readonly kind: 'cpu' | 'gpu';
+  readonly executionProvider: ExecutionProvider;
+  readonly deviceId: number;
   readonly state: 'starting' | 'idle' | 'busy' | 'failed' | 'stopped';
   /** Model executions this instance (and any replacement under its name) completed. */
   readonly executions: number;

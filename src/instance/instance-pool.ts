@@ -76,6 +76,8 @@ export class InstancePool implements ExecutorPool {
     return this.slots.map((slot) => ({
       name: slot.plan.name,
       kind: slot.plan.kind,
+      executionProvider: slot.plan.settings.executionProvider,
+      deviceId: slot.plan.settings.deviceId,
       state: slot.stopped ? 'stopped' : slot.instance === undefined ? 'starting' : slot.leased ? 'busy' : slot.instance.currentState,
       executions: slot.executions,
       restarts: slot.restarts,

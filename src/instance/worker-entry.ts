@@ -21,8 +21,8 @@ async function handleRun(session: ModelBackend, message: RunMessage): Promise<vo
   const inputBuffers = uniqueBuffers(message.inputs.map((t) => t.buffer));
   const start = nowMs();
   try {
-    const outputs = await session.run(message.inputs, message.outputNames);
-    const compute = { start, end: nowMs() };
+    const { outputs, computeEnd } = await session.run(message.inputs, message.outputNames);
+    const compute = { start, end: computeEnd };
     const outputBuffers = uniqueBuffers(outputs.map((t) => t.buffer));
     post({ type: 'result', runId: message.runId, outputs, inputBuffers, compute }, [...outputBuffers, ...inputBuffers]);
   } catch (err) {
@@ -50,7 +50,10 @@ async function main(): Promise<void> {
   try {
     session = await createBackend(startup.backend, startup.settings);
   } catch (err) {
-    post({ type: 'load-failed', message: err instanceof Error ? err.message : String(err) });
+    const text = err instanceof Error ? err.message : String(err);
+    const { executionProvider, deviceId } = startup.settings;
+    const where = executionProvider === 'cpu' ? '' : `the ${executionProvider} execution provider could not create a session on device ${deviceId}: `;
+    post({ type: 'load-failed', message: `${where}${text}` });
     return;
   }
   // Runs are serialized: the pool sends the next one only after this one answered, but

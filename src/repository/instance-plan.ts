@@ -39,10 +39,12 @@ export function planInstances(config: ModelConfig, devices: DeviceInventory): In
     if (!status.available) {
       throw new ModelConfigError(`model '${config.name}': instance group '${group.name}' needs the ${provider} execution provider: ${status.reason}`);
     }
-    if (group.gpus.length === 0) {
+    // WebGPU picks its adapter itself (Vulkan may expose GPUs that /dev/nvidiaN does not list).
+    const gpus = group.gpus.length === 0 && provider === 'webgpu' ? [0] : group.gpus;
+    if (gpus.length === 0) {
       throw new ModelConfigError(`model '${config.name}': instance group '${group.name}' is KIND_GPU but no GPU is visible`);
     }
-    for (const gpu of group.gpus) {
+    for (const gpu of gpus) {
       if (provider === 'cuda' && !devices.gpuIds.includes(gpu)) {
         throw new ModelConfigError(
           `model '${config.name}': instance group '${group.name}' asks for GPU ${gpu}, but the visible GPUs are [${devices.gpuIds.join(', ')}]`,

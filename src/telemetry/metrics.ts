@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { InstanceStatus } from '../core/servable.js';
 import type { ModelStatisticsSnapshot } from '../core/statistics.js';
 import type { ExecutionEvent, ExecutionObserver } from '../core/telemetry.js';
 
@@ -8,6 +9,7 @@ export interface MeteredModel {
   readonly version: number;
   statistics(): ModelStatisticsSnapshot;
   inflight(): number;
+  instances(): readonly InstanceStatus[];
 }
 
 const LABELS = ['model', 'version'] as const;
@@ -60,6 +62,21 @@ export class ModelMetrics implements ExecutionObserver {
       collect() {
         this.reset();
         for (const model of sources()) this.set({ model: model.name, version: String(model.version) }, model.inflight());
+      },
+    });
+    new Counter({
+      name: 'nereid_instance_executions_total',
+      help: 'Model executions per instance (lane), with the execution provider and device it runs on',
+      labelNames: [...LABELS, 'instance', 'provider', 'device'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const model of sources()) {
+          for (const instance of model.instances()) {
+            const labels = { model: model.name, version: String(model.version), instance: instance.name, provider: instance.executionProvider, device: `${instance.executionProvider}:${instance.deviceId}` };
+            this.inc(labels, instance.executions);
+          }
+        }
       },
     });
     this.requestSeconds = new Histogram({

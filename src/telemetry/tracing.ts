@@ -27,9 +27,9 @@ const COVERS: Readonly<Record<ExecutionProvider, Readonly<Record<'h2d' | 'comput
     d2h: 'outputs back to the main thread and split per request; the device-to-host copy happened inside session.run',
   },
   webgpu: {
-    h2d: 'host staging copy and hand-off to the instance worker; the upload to the GPU happens inside session.run',
-    compute: 'session.run on the WebGPU device',
-    d2h: 'outputs back to the main thread and split per request',
+    h2d: 'host staging copy and hand-off to the instance worker; onnxruntime-node has no WebGPU device in Node to upload inputs ahead, so the upload happens inside session.run',
+    compute: 'session.run on the WebGPU device, including the input upload; outputs stay on the GPU',
+    d2h: 'explicit download of the outputs from the GPU (tensor.getData), transfer to the main thread and split per request',
   },
 };
 

@@ -37,8 +37,12 @@ export interface BenchOptions {
   readonly batchSize: number | undefined;
   readonly targets: readonly string[];
   readonly url: string | undefined;
+  /** A model repository to use instead of the workload's own (the device check brings one). */
+  readonly repository: string | undefined;
   readonly out: string;
   readonly inProcessMs: number;
+  /** Request parameter `precision` sent with every request (fp32, fp16, int8); none when undefined. */
+  readonly precision: string | undefined;
   readonly quiet: boolean;
   /** Which Nereid to start: the build (default) or the sources (tests). */
   readonly nereidEntry: 'dist' | 'source';
@@ -57,7 +61,9 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec> [options]
                            nereid-traced (every request traced and exported over OTLP/HTTP),
                            echo, inprocess (default nereid,echo,inprocess)
   --url host:port          measure a running Nereid instead of starting one
+  --repository DIR         model repository holding the workload's model (default: built from npm packages)
   --inprocess-ms N         measuring time per batch size for the in-process baseline
+  --precision P            send request parameter precision=P (fp32, fp16, int8) with every request
   --out DIR                where JSON and CSV go (default bench/runs/<time>-<workload>)`;
 
 /** Expands "1:64:x2", "4:16:4" or "1,2,8" into levels. */
@@ -128,21 +134,24 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     batchSize,
     targets,
     url: get('url'),
+    repository: get('repository'),
     out: get('out') ?? path.join(ROOT, 'bench', 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${workload}`),
     inProcessMs: num('inprocess-ms', windowMs * 2),
+    precision: get('precision'),
     quiet: false,
     nereidEntry: 'dist',
   };
 }
 
 /** Encodes DISTINCT_REQUESTS requests with seeded random data, and times one encode. */
-function encodeRequests(model: string, inputs: readonly InputSpec[], seed: number): { requests: Uint8Array[]; sendUs: number } {
+function encodeRequests(model: string, inputs: readonly InputSpec[], seed: number, precision: string | undefined): { requests: Uint8Array[]; sendUs: number } {
   const random = seededRandom(seed);
   const requests: Uint8Array[] = [];
   let encodeMs = 0;
   for (let i = 0; i < DISTINCT_REQUESTS; i++) {
     const message = ModelInferRequest.fromPartial({
       modelName: model,
+      ...(precision !== undefined ? { parameters: { precision: { parameterChoice: { $case: 'stringParam', value: precision } } } } : {}),
       inputs: inputs.map((input) => ({ name: input.name, datatype: input.datatype, shape: input.shape.map(BigInt) })),
       rawInputContents: inputs.map((input) => randomTensor(input, random)),
     });
@@ -194,11 +203,11 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const servers: ServerProcess[] = [];
   const sinks: { close(): Promise<void> }[] = [];
   try {
-    const repository = await workload.repository(path.join(scratch, 'repo'));
+    const repository = options.repository ?? (await workload.repository(path.join(scratch, 'repo')));
     const { sources } = await scanRepositories([repository]);
     const definition = await loadModelDefinition(sources.find((s) => s.name === workload.model)!, { autoComplete: true, defaultMaxBatchSize: 4, devices: probeDevices() });
     const cpuInstances = definition.instances.filter((i) => i.kind === 'cpu');
-    const { requests, sendUs } = encodeRequests(workload.model, inputs, options.settings.seed);
+    const { requests, sendUs } = encodeRequests(workload.model, inputs, options.settings.seed, options.precision);
     log(`workload ${workload.name}: model ${workload.model}, inputs ${inputs.map((i) => `${i.name}[${i.shape}]`).join(' ')}, ${requests[0]!.byteLength} bytes/request`);
 
     const grpcTargets: ServerProcess[] = [];

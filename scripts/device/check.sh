@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The GPU device check. Runs ON the device machine, from the repository root, with the
+# bundle from scripts/device/bundle.sh carried along (.device-bundle). It:
+#   1. unpacks the bundle (Node, the built server and benchmark, models) and the Vulkan
+#      loader, and points Vulkan at the NVIDIA driver when one is installed;
+#   2. serves ocr_cls and ocr_rec three times: on the CPU provider, and on WebGPU with 1 and
+#      with 2 instances (KIND_GPU), each with fp32 and fp16 variants;
+#   3. benchmarks each at several concurrencies, fp32 and fp16, in this one call;
+#   4. compares GPU outputs with CPU outputs on the same inputs (fp16 tolerance);
+#   5. writes summary.md (a short table), summary.json, compare.jsonl, check.log and
+#      results.tar.gz (every benchmark JSON/CSV and the server logs) to $OUT.
+# Budget: under 8 minutes. CHECK_PROVIDER=cpu dry-runs the whole script without a GPU.
+# Device tool call: run(command="bash scripts/device/check.sh", carry=[".device-bundle"], timeout_s=540)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+RESULTS=${OUT:-/tmp/nereid-device-out}
+# Work in a scratch folder; only a few files go back (the device returns at most 8).
+OUT=/tmp/nereid-device-work
+PROVIDER=${CHECK_PROVIDER:-webgpu}
+B=/tmp/nereid-bundle
+rm -rf "$OUT" && mkdir -p "$OUT" "$RESULTS"
+exec > >(tee "$OUT/check.log") 2>&1
+started=$(date +%s)
+step() { echo "== [$(( $(date +%s) - started ))s] $*"; }
+
+step "unpack"
+rm -rf "$B" && mkdir -p "$B"
+tar -xJf .device-bundle/nereid-bundle.tar.xz -C "$B" || { echo "no bundle: run scripts/device/bundle.sh first"; exit 1; }
+NODE="$B/node"
+APP="$B/app"
+"$NODE" --version
+if [ "$PROVIDER" != cpu ]; then
+  for f in "$B"/debs/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+  icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  [ -f "$icd" ] && export VK_DRIVER_FILES=$icd
+  egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+  [ -f "$egl" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$egl
+  (nvidia-smi -L; ldconfig -p | grep -E 'libvulkan|libnvidia-glcore' | head -5) > "$OUT/device.txt" 2>&1 || true
+fi
+
+# A repository with the OCR models on the given provider and instance count, fp32 + fp16.
+make_repo() {
+  local dir=$1 kind=$2 count=$3
+  for model in ocr_cls ocr_rec; do
+    mkdir -p "$dir/$model"
+    ln -sfn "$B/models/$model/1" "$dir/$model/1"
+    {
+      cat "$B/models/$model/config.pbtxt"
+      echo "parameters { key: \"precision_variants\" value: { string_value: \"fp32,fp16\" } }"
+      if [ "$kind" = gpu ]; then
+        echo "instance_group [ { kind: KIND_GPU count: $count } ]"
+        echo "optimization { execution_accelerators { gpu_execution_accelerator: [ { name: \"$PROVIDER\" } ] } }"
+      else
+        echo "instance_group [ { kind: KIND_CPU count: $count } ]"
+      fi
+    } > "$dir/$model/config.pbtxt"
+  done
+}
+
+# Starts a server; echoes its port once every model is ready (or fails after 120 s).
+start_server() {
+  local name=$1 repo=$2 port=$3
+  "$NODE" "$APP/dist/src/main.js" --model-repository "$repo" --grpc-address 127.0.0.1 --grpc-port "$port" \
+    --metrics-port 0 --log-format json --strict-readiness true > "$OUT/server-$name.log" 2>&1 &
+  for _ in $(seq 1 240); do
+    grep -q '"msg":"server is ready"' "$OUT/server-$name.log" && return 0
+    grep -q '"msg":"start-up failed"' "$OUT/server-$name.log" && { echo "$name failed to start:"; tail -5 "$OUT/server-$name.log"; return 1; }
+    sleep 0.5
+  done
+  echo "$name did not become ready"; return 1
+}
+
+bench() {
+  local label=$1 port=$2 workload=$3 levels=$4 precision=$5
+  "$NODE" "$APP/dist/scripts/bench/run.js" --workload "$workload" --url "127.0.0.1:$port" --repository "$B/models" \
+    --targets nereid --concurrency "$levels" --rounds 1 --warmup-ms 500 --window-ms 1000 --max-windows 4 \
+    --precision "$precision" --out "$OUT/bench-$label-$workload-$precision" | tail -4
+}
+
+step "repositories and servers"
+make_repo /tmp/repo-cpu cpu 2
+make_repo /tmp/repo-gpu1 gpu 1
+make_repo /tmp/repo-gpu2 gpu 2
+start_server cpu /tmp/repo-cpu 18101 || exit 1
+start_server gpu1 /tmp/repo-gpu1 18102 || exit 1
+start_server gpu2 /tmp/repo-gpu2 18103 || exit 1
+
+step "outputs: GPU against CPU on the same inputs"
+for precision in fp32 fp16; do
+  "$NODE" "$APP/dist/scripts/device/compare-outputs.js" 127.0.0.1:18101 127.0.0.1:18102 ocr_cls 1,3,48,192 "$precision" 32 >> "$OUT/compare.jsonl"
+  "$NODE" "$APP/dist/scripts/device/compare-outputs.js" 127.0.0.1:18101 127.0.0.1:18102 ocr_rec 1,3,48,320 "$precision" 8 >> "$OUT/compare.jsonl"
+done
+cat "$OUT/compare.jsonl"
+
+step "benchmarks"
+bench cpu 18101 ocr-cls 1,8,32 fp32
+bench cpu 18101 ocr-rec 1,4,8 fp32
+for label in gpu1 gpu2; do
+  port=$([ $label = gpu1 ] && echo 18102 || echo 18103)
+  for precision in fp32 fp16; do
+    bench $label $port ocr-cls 1,8,32 $precision
+    bench $label $port ocr-rec 1,4,8 $precision
+  done
+done
+
+step "summary"
+"$NODE" --input-type=module -e '
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+const out = process.argv[1];
+const rows = [];
+for (const dir of readdirSync(out).filter((d) => d.startsWith("bench-")).sort()) {
+  for (const file of readdirSync(`${out}/${dir}`).filter((f) => f.endsWith(".json"))) {
+    const run = JSON.parse(readFileSync(`${out}/${dir}/${file}`, "utf8"));
+    for (const r of run.results) rows.push({ setup: dir.replace(/^bench-/, ""), level: r.level, inferPerSec: r.inferPerSec, p50Ms: r.latency.p50Us / 1000, p99Ms: r.latency.p99Us / 1000, errors: r.errors });
+  }
+}
+const compare = readFileSync(`${out}/compare.jsonl`, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l));
+const md = ["| setup | concurrency | infer/s | p50 ms | p99 ms | errors |", "| --- | --- | --- | --- | --- | --- |",
+  ...rows.map((r) => `| ${r.setup} | ${r.level} | ${r.inferPerSec.toFixed(1)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} |`),
+  "", "| model | precision | max abs error | relative L2 | top-1 agreement |", "| --- | --- | --- | --- | --- |",
+  ...compare.map((c) => `| ${c.model} | ${c.precision} | ${c.maxAbsError.toExponential(2)} | ${c.relativeL2Error.toExponential(2)} | ${(100 * c.top1Agreement).toFixed(1)}% |`)];
+writeFileSync(`${out}/summary.md`, md.join("\n") + "\n");
+writeFileSync(`${out}/summary.json`, JSON.stringify({ rows, compare }, null, 2));
+console.log(md.join("\n"));
+' "$OUT"
+pkill -f "$APP/dist/src/main.js" || true
+step "done"
+tar -C "$OUT" -czf "$RESULTS/results.tar.gz" .
+cp "$OUT/summary.md" "$OUT/summary.json" "$OUT/compare.jsonl" "$OUT/check.log" "$RESULTS/"

@@ -186,6 +186,14 @@ function convertGraph(
     const p = storage.get(name);
     if (!isFloat(name) || p === undefined || p === ioPrecision) continue;
     if ((g.input ?? []).some((i) => i.name === name)) throw new Error(`fp16 conversion: cannot retype pass-through tensor '${name}'`);
+    const local = (g.initializer ?? []).some((t) => t.name === name) || nodes.some((n) => (n.output ?? []).includes(name));
+    if (!local) {
+      // A subgraph output that is an outer-scope tensor: outputs bind by position, so cast under a new name.
+      const cast = ctx.names.fresh(`${name}_cast_${ioPrecision}`);
+      tailCasts.push(castNode(name, cast, ioPrecision, ctx));
+      v.name = cast;
+      continue;
+    }
     const inner = ctx.names.fresh(`${name}_${p}`);
     renameTensor(g, name, inner);
     storage.set(inner, p);

@@ -26,7 +26,8 @@ export function qRange(type: QuantType, symmetric = false): readonly [number, nu
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
   // Math.round rounds ties up; pull exact .5 ties back when that made r odd.
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  const even = Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  return even === 0 ? 0 : even; // no -0
 }
 
 const FLOAT32_TINY = 1.1754943508222875e-38;

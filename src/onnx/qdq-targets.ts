@@ -68,6 +68,11 @@ export function qdqTargets(g: GraphProto, opTypes: readonly string[] = DEFAULT_Q
   return out;
 }
 
+/** How a target node is named in exclusion lists: its name, or its first output when unnamed. */
+export function qdqNodeKey(n: NodeProto): string {
+  return n.name !== undefined && n.name !== null && n.name !== '' ? n.name : (n.output?.[0] ?? '');
+}
+
 /** Every tensor whose range static quantization of `g` would use, in graph order, without duplicates. */
 export function tensorsToCalibrate(g: GraphProto, opTypes: readonly string[] = DEFAULT_QDQ_OP_TYPES): string[] {
   const names = new Set<string>();

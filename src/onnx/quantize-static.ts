@@ -23,7 +23,7 @@ import type { ActivationRange } from './calibration.js';
 import { findInitializer, graphProducers } from './graph-edit.js';
 import { NameScope, defaultOpsetVersion, mainGraph } from './onnx-model.js';
 import { upgradeOpset } from './opset-upgrade.js';
-import { DEFAULT_QDQ_OP_TYPES, qdqTargets } from './qdq-targets.js';
+import { DEFAULT_QDQ_OP_TYPES, qdqNodeKey, qdqTargets } from './qdq-targets.js';
 import { dropUnusedInitializers, prepareForQuantization } from './quantization-prep.js';
 import { type QuantParams, computeScaleZp, qRange, quantizeValue, quantizeWeight } from './quant-params.js';
 import { readFloats, tensorDims } from './tensor-data.js';
@@ -54,6 +54,8 @@ export interface StaticQuantOptions {
    * computes it exactly. ORT's quantizer does the same. Default true.
    */
   readonly foldActivations?: boolean;
+  /** Target nodes left in fp32, by {@link qdqNodeKey}. */
+  readonly excludeNodes?: readonly string[];
 }
 
 /** Per-channel DequantizeLinear (`axis`) exists from this opset on. */
@@ -95,7 +97,10 @@ export function quantizeStaticQdq(
   const inits = g.initializer ?? (g.initializer = []);
   const activationType = options.activationType ?? 'int8';
   const [aMin, aMax] = qRange(activationType);
-  const targets = qdqTargets(g, options.opTypes ?? DEFAULT_QDQ_OP_TYPES).filter((t) => t.activationInputs.every((a) => ranges.has(a)));
+  const excluded = new Set(options.excludeNodes ?? []);
+  const targets = qdqTargets(g, options.opTypes ?? DEFAULT_QDQ_OP_TYPES).filter(
+    (t) => t.activationInputs.every((a) => ranges.has(a)) && !excluded.has(qdqNodeKey(t.node)),
+  );
 
   // Activations: one Q/DQ pair per tensor, right after its producer.
   const activations = new Map<string, Quantized>();

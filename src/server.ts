@@ -8,6 +8,7 @@ import type { DeviceInventory } from './core/execution.js';
 import type { Logger } from './core/logger.js';
 import type { ExecutionObserver, LogControl } from './core/telemetry.js';
 import { ModelRegistry } from './repository/model-registry.js';
+import { buildVariantsInWorker } from './instance/variant-builder.js';
 import { createServable } from './servable-factory.js';
 import { ModelMetrics } from './telemetry/metrics.js';
 import { MetricsServer } from './telemetry/metrics-server.js';
@@ -123,6 +124,7 @@ export class NereidServer implements ServerState {
       repositories: config.modelRepositories,
       definition: { autoComplete: config.autoCompleteConfig, defaultMaxBatchSize: config.defaultMaxBatchSize, devices },
       createServable: (spec, log) => createServable(spec, log, observer),
+      buildVariants: buildVariantsInWorker,
       logger,
     });
     const server = new NereidServer(config, registry, logger, tracer, traceSettings, deps.logControl, metricsRegistry);

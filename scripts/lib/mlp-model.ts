@@ -1,21 +1,12 @@
 /**
- * Generated test models and inputs for the ONNX precision tests: a small MLP
- * built with graph-builder from a seeded generator, and seeded random inputs.
- * No binary fixtures: everything is rebuilt on each run.
+ * A generated MLP for the precision tests and benchmarks, built with graph-builder
+ * from a seeded generator, and seeded random inputs. No binary fixtures:
+ * everything is rebuilt on each run.
  */
-import { DataType, type ModelProto, attr, graph, model, node, tensor, valueInfo } from '../../../src/onnx/graph-builder.js';
+import { seededRandom } from '../../src/backend/sample-inputs.js';
+import { DataType, type ModelProto, attr, graph, model, node, tensor, valueInfo } from '../../src/onnx/graph-builder.js';
 
-/** A deterministic uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** `n` uniform values in [lo, hi). */
 export function uniform(n: number, seed: number, lo = 0, hi = 1): Float32Array {

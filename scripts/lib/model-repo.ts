@@ -28,6 +28,8 @@ export interface ModelConfig {
   outputs: readonly TensorConfig[];
   /** Extra config.pbtxt text appended as is, e.g. `dynamic_batching { }`. */
   extra?: string;
+  /** `parameters` entries (string values). */
+  parameters?: Readonly<Record<string, string>>;
 }
 
 function formatTensors(key: string, tensors: readonly TensorConfig[]): string {
@@ -48,7 +50,10 @@ export function formatConfig(config: ModelConfig): string {
     `max_batch_size: ${config.maxBatchSize}\n` +
     formatTensors('input', config.inputs) +
     formatTensors('output', config.outputs) +
-    (config.extra !== undefined ? `${config.extra}\n` : '')
+    (config.extra !== undefined ? `${config.extra}\n` : '') +
+    Object.entries(config.parameters ?? {})
+      .map(([key, value]) => `parameters {\n  key: ${JSON.stringify(key)}\n  value { string_value: ${JSON.stringify(value)} }\n}\n`)
+      .join('')
   );
 }
 

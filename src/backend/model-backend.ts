@@ -1,13 +1,15 @@
 import type { BackendSpec, BufferTensor, SessionSettings } from '../core/execution.js';
+import type { Variant } from '../core/precision.js';
 import { IdentityBackend } from './identity-backend.js';
 import { OrtSession } from './ort-session.js';
+import { VariantSessions } from './variant-sessions.js';
 
 /**
  * What a model instance's worker runs. Worker thread only: `run` may block the thread.
  * Inputs are borrowed for the call; outputs are owned by the caller.
  */
 export interface ModelBackend {
-  run(inputs: readonly BufferTensor[], outputNames: readonly string[]): Promise<BackendRun>;
+  run(inputs: readonly BufferTensor[], outputNames: readonly string[], variant: Variant): Promise<BackendRun>;
   release(): Promise<void>;
 }
 
@@ -24,5 +26,7 @@ export interface BackendRun {
 /** Creates the backend a model version asks for. */
 export async function createBackend(spec: BackendSpec, settings: SessionSettings): Promise<ModelBackend> {
   if (spec.kind === 'identity') return new IdentityBackend(spec.outputToInput);
-  return OrtSession.create(spec.modelPath, settings);
+  const variants = Object.entries(spec.variants ?? {}) as [Variant, string][];
+  if (variants.length === 0) return OrtSession.create(spec.modelPath, settings);
+  return VariantSessions.create([['fp32', spec.modelPath], ...variants], settings);
 }

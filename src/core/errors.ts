@@ -76,6 +76,10 @@ export const ERROR_CATALOG = {
     code: 'INVALID_ARGUMENT',
     summary: 'A request parameter has the wrong type or value, or uses a reserved key.',
   },
+  PRECISION_UNAVAILABLE: {
+    code: 'INVALID_ARGUMENT',
+    summary: "The request's `precision` names no precision, or one the model does not serve (not configured, or it failed its accuracy check); the message lists those it serves.",
+  },
   QUEUE_FULL: {
     code: 'UNAVAILABLE',
     summary: "The model's queue (or its priority level's) is at max_queue_size; the request is rejected at once.",

@@ -1,4 +1,5 @@
 import type { DataType } from './data-type.js';
+import type { Variant } from './precision.js';
 
 /**
  * A tensor whose bytes sit in an ArrayBuffer that can be transferred between threads.
@@ -15,10 +16,11 @@ export interface BufferTensor {
   readonly byteLength: number;
 }
 
-/** One model execution: the assembled inputs and the outputs to fetch. */
+/** One model execution: the assembled inputs, the outputs to fetch and the variant that runs. */
 export interface ExecutionRequest {
   readonly inputs: readonly BufferTensor[];
   readonly outputNames: readonly string[];
+  readonly variant: Variant;
 }
 
 /** Wall-clock instants (ms since the epoch, sub-ms precision) of one execution in the worker. */
@@ -62,7 +64,13 @@ export interface DeviceInventory {
  * model file; ONNX Runtime cannot carry NUL bytes inside string tensors).
  */
 export type BackendSpec =
-  | { readonly kind: 'onnxruntime'; readonly modelPath: string }
+  | {
+      readonly kind: 'onnxruntime';
+      /** The fp32 model. */
+      readonly modelPath: string;
+      /** Model files of the other served variants; each instance holds a session for each. */
+      readonly variants?: Readonly<Partial<Record<Variant, string>>>;
+    }
   | { readonly kind: 'identity'; readonly outputToInput: Readonly<Record<string, string>> };
 
 /** One model instance to start: its name and how its session is built. */

@@ -1,4 +1,5 @@
 import type { DataType } from './data-type.js';
+import type { PrecisionChoice } from './precision.js';
 
 /** What the server knows of one model input or output, after auto-complete. */
 export interface TensorSpec {
@@ -25,4 +26,6 @@ export interface ModelInfo {
   readonly maxBatchSize: number;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
+  /** The precisions requests can choose; absent means fp32 only. */
+  readonly precision?: PrecisionChoice;
 }

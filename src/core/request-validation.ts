@@ -2,6 +2,7 @@ import { elementByteSize } from './data-type.js';
 import { InferError } from './errors.js';
 import { requestLogPrefix, type InferRequest, type RequestTensor } from './infer-request.js';
 import type { ModelInfo, TensorSpec } from './model-info.js';
+import { FP32_ONLY, isPrecision, PRECISIONS, type Precision, type Variant } from './precision.js';
 import { formatShape, type Tensor } from './tensor.js';
 
 /** An input that passed validation, with the shape the model itself will see. */
@@ -25,6 +26,10 @@ export interface ValidatedRequest {
   readonly priority: number;
   /** Request parameter `timeout` in microseconds, if given. */
   readonly timeoutUs: number | undefined;
+  /** The precision that runs it: parameter `precision`, implied by FP16 inputs, or the model's default. */
+  readonly precision: Precision;
+  /** The model variant that runs it (fp16-io when FP16 tensors stand for FP32 inputs). */
+  readonly variant: Variant;
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -51,13 +56,52 @@ export function validateInferRequest(request: InferRequest, model: ModelInfo): V
   for (const tensor of request.inputs) findSpec(model.inputs, tensor.name, model.name);
   checkInputCount(request, model, inputsByName, log, 'names');
   const batchSize = resolveBatchSize(request, model, log);
+  const { precision, variant } = resolvePrecision(request, model, log);
   const inputs: ValidatedInput[] = [];
   for (const spec of model.inputs) {
     const tensor = inputsByName.get(spec.name);
     if (tensor === undefined) continue;
-    inputs.push(validateInput(tensor, spec, model, log));
+    const halved = variant === 'fp16-io' && spec.datatype === 'FP32';
+    const note = halved ? ' (FP16 inputs select the fp16 form of the model, which takes every FP32 input as FP16)' : '';
+    inputs.push(validateInput(tensor, halved ? { ...spec, datatype: 'FP16' } : spec, model, log, note));
   }
-  return { request, model, batchSize: model.maxBatchSize > 0 ? batchSize : 1, inputs, outputNames, priority, timeoutUs };
+  return { request, model, batchSize: model.maxBatchSize > 0 ? batchSize : 1, inputs, outputNames, priority, timeoutUs, precision, variant };
+}
+
+/**
+ * The precision and variant of a request. Parameter `precision` (a string) picks one of
+ * the served precisions; without it, FP16 tensors sent for FP32 inputs imply fp16 (when
+ * the model has the fp16-io form), else the model's default applies.
+ */
+function resolvePrecision(request: InferRequest, model: ModelInfo, log: string): { precision: Precision; variant: Variant } {
+  const choice = model.precision ?? FP32_ONLY;
+  const parameter = request.parameters.get('precision');
+  if (parameter !== undefined && parameter.kind !== 'string') {
+    throw new InferError('PARAMETER_INVALID', "invalid value type for 'precision' parameter, expected string_param.");
+  }
+  const available = `Available: ${choice.served.join(', ')}`;
+  const asked = parameter?.value;
+  if (asked !== undefined && !isPrecision(asked)) {
+    throw new InferError('PRECISION_UNAVAILABLE', `${log}unknown precision '${asked}' (precisions are ${PRECISIONS.join(', ')}). ${available}`);
+  }
+  if (asked !== undefined && !choice.served.includes(asked)) {
+    const reason = choice.unavailable.get(asked);
+    const why = reason !== undefined ? `: ${reason}` : ` (its config does not list it in precision_variants)`;
+    throw new InferError('PRECISION_UNAVAILABLE', `${log}precision '${asked}' is not served by model '${model.name}'${why}. ${available}`);
+  }
+  const fp16Inputs = choice.fp16Io ? model.inputs.filter((spec) => spec.datatype === 'FP32' && request.inputs.some((t) => t.name === spec.name && t.datatype === 'FP16')) : [];
+  if (fp16Inputs.length === 0) {
+    const precision = asked ?? choice.defaultPrecision;
+    return { precision, variant: precision };
+  }
+  if (asked !== undefined && asked !== 'fp16') {
+    throw new InferError(
+      'INPUT_DATATYPE',
+      `${log}inference input '${fp16Inputs[0]!.name}' data-type is 'FP16', which only the fp16 variant of model '${model.name}' takes, ` +
+        `but the request asks for precision '${asked}'; send 'FP32' data for it`,
+    );
+  }
+  return { precision: 'fp16', variant: 'fp16-io' };
 }
 
 /**
@@ -175,11 +219,11 @@ function resolveBatchSize(request: InferRequest, model: ModelInfo, log: string):
   return size;
 }
 
-function validateInput(input: RequestTensor, spec: TensorSpec, model: ModelInfo, log: string): ValidatedInput {
+function validateInput(input: RequestTensor, spec: TensorSpec, model: ModelInfo, log: string, note: string): ValidatedInput {
   if (input.datatype !== spec.datatype) {
     throw new InferError(
       'INPUT_DATATYPE',
-      `${log}inference input '${input.name}' data-type is '${input.datatype}', but model '${model.name}' expects '${spec.datatype}'`,
+      `${log}inference input '${input.name}' data-type is '${input.datatype}', but model '${model.name}' expects '${spec.datatype}'${note}`,
     );
   }
   const tensor: Tensor = { ...input, datatype: spec.datatype };

@@ -1,3 +1,5 @@
+import type { Precision } from './precision.js';
+
 /**
  * A model version's cumulative statistics, in Triton's shape (ModelStatistics): per-request
  * phase durations, inference and execution counts, and per-batch-size execution times.
@@ -25,6 +27,19 @@ export interface BatchSizeStats {
 /** Why a request failed, as Triton's nv_inference_request_failure `reason` label says it. */
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
 
+/** The request-level figures of the requests one precision ran (Nereid's addition to Triton's shape). */
+export interface PrecisionStatistics {
+  readonly precision: Precision;
+  readonly inferenceCount: number;
+  readonly executionCount: number;
+  readonly success: DurationStat;
+  readonly fail: DurationStat;
+  readonly queue: DurationStat;
+  readonly computeInput: DurationStat;
+  readonly computeInfer: DurationStat;
+  readonly computeOutput: DurationStat;
+}
+
 export interface ModelStatisticsSnapshot {
   /** ms since the epoch of the last completed execution; 0 = none yet. */
   readonly lastInference: number;
@@ -40,4 +55,6 @@ export interface ModelStatisticsSnapshot {
   readonly computeOutput: DurationStat;
   readonly batches: readonly BatchSizeStats[];
   readonly failures: Readonly<Record<FailureReason, number>>;
+  /** Per precision that ran or failed requests, in fp32, fp16, int8 order. */
+  readonly precisions: readonly PrecisionStatistics[];
 }

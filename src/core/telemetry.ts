@@ -1,5 +1,6 @@
 import type { ErrorCode, InferError } from './errors.js';
 import type { ExecutionProvider } from './execution.js';
+import type { Variant } from './precision.js';
 
 /**
  * Ports between the request path and telemetry (src/telemetry implements them). The
@@ -54,6 +55,8 @@ export interface ExecutionEvent {
   readonly instance: string;
   readonly executionProvider: ExecutionProvider;
   readonly deviceId: number;
+  /** The model variant that ran (its precision, and fp16-io for FP16 inputs). */
+  readonly variant: Variant;
   /** Items in the batch (sum of the requests' batch sizes). */
   readonly items: number;
   readonly requests: readonly ExecutedRequest[];

@@ -276,11 +276,30 @@ export interface ModelStatistics {
   memoryUsage: MemoryUsage[];
   /** Keyed by response index ("0", "1", ...). */
   responseStats: { [key: string]: InferResponseStatistics };
+  /**
+   * Nereid extension, not in Triton (whose clients skip the unknown field): the same
+   * figures per precision that ran requests, keyed "fp32", "fp16" or "int8".
+   */
+  precisionStats: { [key: string]: PrecisionStatistics };
 }
 
 export interface ModelStatistics_ResponseStatsEntry {
   key: string;
   value?: InferResponseStatistics | undefined;
+}
+
+export interface ModelStatistics_PrecisionStatsEntry {
+  key: string;
+  value?: PrecisionStatistics | undefined;
+}
+
+/** Nereid extension: the requests one precision of a model version ran. */
+export interface PrecisionStatistics {
+  /** Counted per batch element. */
+  inferenceCount: bigint;
+  /** Counted per model execution. */
+  executionCount: bigint;
+  inferenceStats?: InferStatistics | undefined;
 }
 
 export interface ModelStatisticsResponse {
@@ -4328,6 +4347,7 @@ function createBaseModelStatistics(): ModelStatistics {
     batchStats: [],
     memoryUsage: [],
     responseStats: {},
+    precisionStats: {},
   };
 }
 
@@ -4368,6 +4388,9 @@ export const ModelStatistics: MessageFns<ModelStatistics> = {
     }
     globalThis.Object.entries(message.responseStats).forEach(([key, value]: [string, InferResponseStatistics]) => {
       ModelStatistics_ResponseStatsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
+    globalThis.Object.entries(message.precisionStats).forEach(([key, value]: [string, PrecisionStatistics]) => {
+      ModelStatistics_PrecisionStatsEntry.encode({ key: key as any, value }, writer.uint32(8002).fork()).join();
     });
     return writer;
   },
@@ -4460,6 +4483,17 @@ export const ModelStatistics: MessageFns<ModelStatistics> = {
             }
             continue;
           }
+          case 1000: {
+            if (tag !== 8002) {
+              break;
+            }
+
+            const entry1000 = ModelStatistics_PrecisionStatsEntry.decode(reader, reader.uint32());
+            if (entry1000.value !== undefined) {
+              message.precisionStats[entry1000.key] = entry1000.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4533,6 +4567,33 @@ export const ModelStatistics: MessageFns<ModelStatistics> = {
           {},
         )
         : {},
+      precisionStats: isObject(object.precisionStats)
+        ? (globalThis.Object.entries(object.precisionStats) as [string, any][]).reduce(
+          (acc: { [key: string]: PrecisionStatistics }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: PrecisionStatistics.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.precision_stats)
+        ? (globalThis.Object.entries(object.precision_stats) as [string, any][]).reduce(
+          (acc: { [key: string]: PrecisionStatistics }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: PrecisionStatistics.fromJSON(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -4571,6 +4632,15 @@ export const ModelStatistics: MessageFns<ModelStatistics> = {
         });
       }
     }
+    if (message.precisionStats) {
+      const entries = globalThis.Object.entries(message.precisionStats) as [string, PrecisionStatistics][];
+      if (entries.length > 0) {
+        obj.precisionStats = {};
+        entries.forEach(([k, v]) => {
+          obj.precisionStats[k] = PrecisionStatistics.toJSON(v);
+        });
+      }
+    }
     return obj;
   },
 
@@ -4605,6 +4675,13 @@ export const ModelStatistics: MessageFns<ModelStatistics> = {
         },
         {},
       );
+    message.precisionStats = (globalThis.Object.entries(object.precisionStats ?? {}) as [string, PrecisionStatistics][])
+      .reduce((acc: { [key: string]: PrecisionStatistics }, [key, value]: [string, PrecisionStatistics]) => {
+        if (value !== undefined) {
+          acc[key] = PrecisionStatistics.fromPartial(value);
+        }
+        return acc;
+      }, {});
     return message;
   },
 };
@@ -4691,6 +4768,218 @@ export const ModelStatistics_ResponseStatsEntry: MessageFns<ModelStatistics_Resp
     message.key = object.key ?? "";
     message.value = (object.value !== undefined && object.value !== null)
       ? InferResponseStatistics.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseModelStatistics_PrecisionStatsEntry(): ModelStatistics_PrecisionStatsEntry {
+  return { key: "", value: undefined };
+}
+
+export const ModelStatistics_PrecisionStatsEntry: MessageFns<ModelStatistics_PrecisionStatsEntry> = {
+  encode(message: ModelStatistics_PrecisionStatsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      PrecisionStatistics.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelStatistics_PrecisionStatsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelStatistics_PrecisionStatsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = PrecisionStatistics.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelStatistics_PrecisionStatsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? PrecisionStatistics.fromJSON(object.value) : undefined,
+    };
+  },
+
+  toJSON(message: ModelStatistics_PrecisionStatsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== undefined) {
+      obj.value = PrecisionStatistics.toJSON(message.value);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ModelStatistics_PrecisionStatsEntry>): ModelStatistics_PrecisionStatsEntry {
+    return ModelStatistics_PrecisionStatsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelStatistics_PrecisionStatsEntry>): ModelStatistics_PrecisionStatsEntry {
+    const message = createBaseModelStatistics_PrecisionStatsEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null)
+      ? PrecisionStatistics.fromPartial(object.value)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePrecisionStatistics(): PrecisionStatistics {
+  return { inferenceCount: 0n, executionCount: 0n, inferenceStats: undefined };
+}
+
+export const PrecisionStatistics: MessageFns<PrecisionStatistics> = {
+  encode(message: PrecisionStatistics, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inferenceCount !== 0n) {
+      if (BigInt.asUintN(64, message.inferenceCount) !== message.inferenceCount) {
+        throw new globalThis.Error("value provided for field message.inferenceCount of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.inferenceCount);
+    }
+    if (message.executionCount !== 0n) {
+      if (BigInt.asUintN(64, message.executionCount) !== message.executionCount) {
+        throw new globalThis.Error("value provided for field message.executionCount of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.executionCount);
+    }
+    if (message.inferenceStats !== undefined) {
+      InferStatistics.encode(message.inferenceStats, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PrecisionStatistics {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePrecisionStatistics();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.inferenceCount = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.executionCount = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.inferenceStats = InferStatistics.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PrecisionStatistics {
+    return {
+      inferenceCount: isSet(object.inferenceCount)
+        ? BigInt(object.inferenceCount)
+        : isSet(object.inference_count)
+        ? BigInt(object.inference_count)
+        : 0n,
+      executionCount: isSet(object.executionCount)
+        ? BigInt(object.executionCount)
+        : isSet(object.execution_count)
+        ? BigInt(object.execution_count)
+        : 0n,
+      inferenceStats: isSet(object.inferenceStats)
+        ? InferStatistics.fromJSON(object.inferenceStats)
+        : isSet(object.inference_stats)
+        ? InferStatistics.fromJSON(object.inference_stats)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PrecisionStatistics): unknown {
+    const obj: any = {};
+    if (message.inferenceCount !== 0n) {
+      obj.inferenceCount = message.inferenceCount.toString();
+    }
+    if (message.executionCount !== 0n) {
+      obj.executionCount = message.executionCount.toString();
+    }
+    if (message.inferenceStats !== undefined) {
+      obj.inferenceStats = InferStatistics.toJSON(message.inferenceStats);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PrecisionStatistics>): PrecisionStatistics {
+    return PrecisionStatistics.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PrecisionStatistics>): PrecisionStatistics {
+    const message = createBasePrecisionStatistics();
+    message.inferenceCount = (object.inferenceCount !== undefined && object.inferenceCount !== null)
+      ? BigInt(object.inferenceCount)
+      : 0n;
+    message.executionCount = (object.executionCount !== undefined && object.executionCount !== null)
+      ? BigInt(object.executionCount)
+      : 0n;
+    message.inferenceStats = (object.inferenceStats !== undefined && object.inferenceStats !== null)
+      ? InferStatistics.fromPartial(object.inferenceStats)
       : undefined;
     return message;
   },

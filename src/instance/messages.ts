@@ -1,5 +1,6 @@
 import type { BackendSpec, BufferTensor, ComputeTiming, SessionSettings } from '../core/execution.js';
 import type { ErrorId } from '../core/errors.js';
+import type { Variant } from '../core/precision.js';
 
 /**
  * The typed protocol between a ModelInstance (main thread) and its worker thread.
@@ -21,6 +22,7 @@ export interface RunMessage {
   readonly runId: number;
   readonly inputs: readonly BufferTensor[];
   readonly outputNames: readonly string[];
+  readonly variant: Variant;
 }
 
 export interface StopMessage {

@@ -74,7 +74,7 @@ export class ModelInstance {
     }
     this.state = 'busy';
     const runId = this.nextRunId++;
-    const message: RunMessage = { type: 'run', runId, inputs: request.inputs, outputNames: request.outputNames };
+    const message: RunMessage = { type: 'run', runId, inputs: request.inputs, outputNames: request.outputNames, variant: request.variant };
     const transfer = [...new Set(request.inputs.map((t) => t.buffer))];
     return new Promise((resolve, reject) => {
       this.pending = { runId, resolve, reject };

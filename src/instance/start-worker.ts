@@ -15,6 +15,15 @@ export function startWorker(entry: URL, options: WorkerOptions): Worker {
 
 /** The instance worker's entry module: next to this one, with the same extension. */
 export function instanceWorkerEntry(): URL {
+  return sibling('worker-entry');
+}
+
+/** The entry module of the worker that builds precision variants. */
+export function variantBuildEntry(): URL {
+  return sibling('variant-build-entry');
+}
+
+function sibling(name: string): URL {
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./worker-entry${extension}`, import.meta.url);
+  return new URL(`./${name}${extension}`, import.meta.url);
 }

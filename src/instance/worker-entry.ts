@@ -21,7 +21,7 @@ async function handleRun(session: ModelBackend, message: RunMessage): Promise<vo
   const inputBuffers = uniqueBuffers(message.inputs.map((t) => t.buffer));
   const start = nowMs();
   try {
-    const { outputs, computeEnd } = await session.run(message.inputs, message.outputNames);
+    const { outputs, computeEnd } = await session.run(message.inputs, message.outputNames, message.variant);
     const compute = { start, end: computeEnd };
     const outputBuffers = uniqueBuffers(outputs.map((t) => t.buffer));
     post({ type: 'result', runId: message.runId, outputs, inputBuffers, compute }, [...outputBuffers, ...inputBuffers]);

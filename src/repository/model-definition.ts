@@ -9,6 +9,7 @@ import { ModelConfigError } from './config-error.js';
 import { planInstances } from './instance-plan.js';
 import type { ModelSource } from './model-source.js';
 import { normalizeModelConfig } from './normalize-config.js';
+import { readPrecisionConfig, type PrecisionConfig } from './precision-config.js';
 import { validateModelConfig } from './validate-config.js';
 import { selectVersions } from './version-policy.js';
 
@@ -32,6 +33,8 @@ export interface ModelDefinition {
   modelPath(version: number): string;
   /** Things worth a warning in the log (auto-filled values, missing specific versions). */
   readonly warnings: readonly string[];
+  /** Precision variants to build and serve; undefined serves fp32 only. */
+  readonly precision: PrecisionConfig | undefined;
 }
 
 /**
@@ -64,7 +67,8 @@ export async function loadModelDefinition(source: ModelSource, options: Definiti
   normalizeModelConfig(config, options.devices);
   validateModelConfig(config);
   const instances = planInstances(config, options.devices);
-  return { name: source.name, config, versions, instances, modelPath, warnings };
+  const precision = readPrecisionConfig(config, source.dir);
+  return { name: source.name, config, versions, instances, modelPath, warnings, precision };
 }
 
 /** Reads a version's ONNX interface, turning file problems into a reason for the model. */

@@ -3,6 +3,7 @@ import type { SchedulingPolicy } from '../core/batching-policy.js';
 import type { BackendSpec, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { ModelInfo } from '../core/model-info.js';
+import type { PrecisionChoice, PrecisionReport, Variant, VariantBuildJob, VariantBuildResult } from '../core/precision.js';
 import type { Servable } from '../core/servable.js';
 import type { ModelConfig } from '../generated/model_config.js';
 import { IDENTITY_BACKEND } from './auto-complete.js';
@@ -10,6 +11,8 @@ import { ModelConfigError } from './config-error.js';
 import { loadModelDefinition, readMetadata, type DefinitionOptions, type ModelDefinition } from './model-definition.js';
 import { modelInfoFromConfig } from './model-info.js';
 import { scanRepositories } from './model-source.js';
+import { INT8_ON_GPU_REASON, variantBuildJob, type PrecisionConfig } from './precision-config.js';
+import { precisionParameters } from './precision-parameters.js';
 import { validateAgainstOnnx } from './validate-config.js';
 import { schedulingPolicyFromConfig } from './scheduling-policy.js';
 import { parseVersionString } from './version-string.js';
@@ -28,6 +31,17 @@ export interface ServableSpec {
 
 /** Builds the running form (instances + scheduler) of a model version; injected by server.ts. */
 export type ServableFactory = (spec: ServableSpec, logger: Logger) => Promise<Servable>;
+
+/** Builds (or finds cached) the precision variants of a model version; injected by server.ts. */
+export type VariantBuilder = (job: VariantBuildJob, logger: Logger) => Promise<VariantBuildResult>;
+
+/** What a version serves after its variants are built. */
+interface BuiltVariants {
+  readonly files: Readonly<Partial<Record<Variant, string>>>;
+  readonly choice: PrecisionChoice;
+  /** Config parameters describing each precision. */
+  readonly parameters: Readonly<Record<string, { stringValue: string }>>;
+}
 
 /** A version that can take requests. */
 export interface ReadyModel {
@@ -55,6 +69,7 @@ export interface RegistryOptions {
   readonly repositories: readonly string[];
   readonly definition: DefinitionOptions;
   readonly createServable: ServableFactory;
+  readonly buildVariants: VariantBuilder;
   readonly logger: Logger;
 }
 
@@ -66,6 +81,8 @@ export interface RegistryOptions {
 export class ModelRegistry {
   private readonly models = new Map<string, ModelEntry>();
   private readonly listeners: (() => void)[] = [];
+  /** Variant builds run one at a time: each uses every core, and its speed figures need a quiet machine. */
+  private builds: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: RegistryOptions) {}
 
@@ -194,11 +211,18 @@ export class ModelRegistry {
     this.changed();
     const logger = this.options.logger.child({ model: entry.name, version });
     try {
-      const backend = await this.backendFor(definition, version);
-      const info = modelInfoFromConfig(definition.config, version);
-      const spec = { info, config: definition.config, backend, instances: definition.instances, scheduling: schedulingPolicyFromConfig(definition.config) };
+      let backend = await this.backendFor(definition, version);
+      let info = modelInfoFromConfig(definition.config, version);
+      let config = definition.config;
+      if (definition.precision !== undefined && backend.kind === 'onnxruntime') {
+        const variants = await this.buildVariants(definition, definition.precision, version, backend.modelPath, logger);
+        backend = { ...backend, variants: variants.files };
+        info = { ...info, precision: variants.choice };
+        config = { ...config, parameters: { ...config.parameters, ...variants.parameters } };
+      }
+      const spec = { info, config, backend, instances: definition.instances, scheduling: schedulingPolicyFromConfig(config) };
       const servable = await this.options.createServable(spec, logger);
-      state.ready = { info, config: definition.config, servable };
+      state.ready = { info, config, servable };
       state.state = 'READY';
       logger.info({ instances: definition.instances.map((i) => i.name) }, 'model version is ready');
     } catch (err) {
@@ -207,6 +231,47 @@ export class ModelRegistry {
       logger.error({ reason: state.reason }, 'model version failed to load');
     }
     this.changed();
+  }
+
+  /**
+   * Builds (or reads from the cache) a version's precision variants and decides what is
+   * served: fp32 always, each other precision only when it met its tolerance. The figures
+   * go to the log and into the version's config parameters (`precision.<p>.*`).
+   */
+  private async buildVariants(definition: ModelDefinition, settings: PrecisionConfig, version: number, modelPath: string, logger: Logger): Promise<BuiltVariants> {
+    const gpu = definition.instances.some((i) => i.kind === 'gpu');
+    const job = variantBuildJob(definition.config, settings, version, modelPath, this.options.definition.devices.cpuCores, gpu);
+    const started = Date.now();
+    let result: VariantBuildResult | undefined;
+    if (job.precisions.length > 0) {
+      const build = this.builds.then(() => this.options.buildVariants(job, logger));
+      this.builds = build.catch(() => undefined);
+      result = await build;
+    }
+    const reports: PrecisionReport[] = [...(result?.reports ?? [])];
+    if (gpu && settings.variants.includes('int8')) reports.push({ precision: 'int8', served: false, reason: INT8_ON_GPU_REASON });
+    for (const r of reports) {
+      const figures = { precision: r.precision, ...r.accuracy, speedup: r.speedup, int8Mode: r.int8Mode };
+      if (r.served) logger.info(figures, `precision ${r.precision} is served`);
+      else logger.warn({ ...figures, reason: r.reason }, `precision ${r.precision} is not served`);
+    }
+    if (result !== undefined) {
+      logger.info({ cache: result.cacheEntry, cached: result.cached, ms: Date.now() - started }, result.cached ? 'precision variants read from the cache' : 'precision variants built');
+    }
+    const served = settings.variants.filter((p) => p === 'fp32' || reports.some((r) => r.precision === p && r.served));
+    let defaultPrecision = settings.defaultPrecision;
+    if (!served.includes(defaultPrecision)) {
+      logger.warn({ defaultPrecision }, `default_precision ${defaultPrecision} is not served; requests without a precision run fp32`);
+      defaultPrecision = 'fp32';
+    }
+    const files = result?.files ?? {};
+    const choice: PrecisionChoice = {
+      defaultPrecision,
+      served,
+      unavailable: new Map(reports.filter((r) => !r.served).map((r) => [r.precision, r.reason])),
+      fp16Io: files['fp16-io'] !== undefined,
+    };
+    return { files, choice, parameters: precisionParameters(choice, reports) };
   }
 
   /** Checks a version's files and says what its instances run. */

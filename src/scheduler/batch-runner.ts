@@ -1,5 +1,6 @@
 import { InferError } from '../core/errors.js';
 import type { Executor } from '../core/execution.js';
+import { precisionOf } from '../core/precision.js';
 import type { Logger } from '../core/logger.js';
 import type { ExecutionObserver } from '../core/telemetry.js';
 import type { Batch } from './batch.js';
@@ -56,13 +57,14 @@ export class BatchRunner {
         end,
         mainThreadMs: assembled - dispatchAt + (end - received),
       };
-      this.stats.recordExecution(batch.size, batch.entries.length, answered, timing, Date.now());
+      this.stats.recordExecution(batch.size, batch.entries.length, answered, timing, Date.now(), precisionOf(execution.variant));
       this.observer?.onExecution({
         model: batch.model.name,
         version: batch.model.version,
         instance: executor.instanceName,
         executionProvider: executor.executionProvider,
         deviceId: executor.deviceId,
+        variant: execution.variant,
         items: batch.size,
         requests: batch.entries.map((entry) => ({
           id: entry.request.request.id,

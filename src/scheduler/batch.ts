@@ -24,7 +24,7 @@ export class Batch {
     this.size = entries.reduce((sum, e) => sum + e.request.batchSize, 0);
   }
 
-  /** Builds the execution: inputs in staging buffers taken from `staging`, outputs to fetch. */
+  /** Builds the execution: inputs in staging buffers taken from `staging`, outputs to fetch, the variant (shared by the batch). */
   assemble(staging: StagingPool): ExecutionRequest {
     const first = this.entries[0]!.request;
     const batching = this.model.maxBatchSize > 0;
@@ -43,7 +43,7 @@ export class Batch {
     });
     const wanted = new Set(this.entries.flatMap((e) => e.request.outputNames));
     const outputNames = this.model.outputs.map((o) => o.name).filter((name) => wanted.has(name));
-    return { inputs, outputNames };
+    return { inputs, outputNames, variant: first.variant };
   }
 
   /**

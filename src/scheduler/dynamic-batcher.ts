@@ -18,8 +18,10 @@ import type { StatisticsRecorder } from './statistics-recorder.js';
  * priority queue (request-queue.ts); which instance runs it is the pool's business. It
  * forms a batch only when an instance is idle, so while all instances are busy requests
  * gather and the next batch is as large as the queue allows; it never waits out
- * max_queue_delay while an instance is idle and a preferred batch is queued.
- * Sole owner of its queue and timer. Main thread only.
+ * max_queue_delay while an instance is idle and a preferred batch is queued. Requests of
+ * different model variants (precisions) never share a batch: each variant's requests form
+ * batches among themselves, by Triton's rules, so interleaved precisions do not cut each
+ * other's batches short. Sole owner of its queue and timer. Main thread only.
  */
 export class DynamicBatcher implements Scheduler {
   private readonly queue: RequestQueue;
@@ -112,26 +114,33 @@ export class DynamicBatcher implements Scheduler {
     const { rejected, next } = this.queue.expire(now);
     for (const pending of rejected) pending.fail(new InferError('QUEUE_TIMEOUT', 'Request timeout expired'));
     let wakeAt = next;
-    for (;;) {
-      const waiting = this.queue.ordered();
-      const decision = decideBatch(
-        waiting.map((p) => ({ size: p.request.batchSize, shapeKey: p.shapeKey, enqueuedAt: p.enqueuedAt })),
-        this.policy,
-        now,
-      );
-      if (decision === undefined) break;
-      if (decision.kind === 'wait') {
-        wakeAt = Math.min(wakeAt, decision.until);
+    let sending = true;
+    while (sending) {
+      sending = false;
+      // Each model variant (precision) forms its own batches, in the order its oldest request
+      // queued, so a stream of one precision never cuts the batches of another.
+      for (const group of byVariant(this.queue.ordered())) {
+        const decision = decideBatch(
+          group.map((p) => ({ size: p.request.batchSize, shapeKey: p.shapeKey, enqueuedAt: p.enqueuedAt })),
+          this.policy,
+          now,
+        );
+        if (decision === undefined) continue;
+        if (decision.kind === 'wait') {
+          wakeAt = Math.min(wakeAt, decision.until);
+          continue;
+        }
+        const executor = this.pool.acquire();
+        if (executor === undefined) break;
+        const entries = group.slice(0, decision.count);
+        for (const entry of entries) {
+          this.queue.remove(entry);
+          if (this.order !== undefined) this.tickets.set(entry, this.order.issue());
+        }
+        void this.runner.run(executor, new Batch(entries));
+        sending = true;
         break;
       }
-      const executor = this.pool.acquire();
-      if (executor === undefined) break;
-      const entries = waiting.slice(0, decision.count);
-      for (const entry of entries) {
-        this.queue.remove(entry);
-        if (this.order !== undefined) this.tickets.set(entry, this.order.issue());
-      }
-      void this.runner.run(executor, new Batch(entries));
     }
     this.arm(wakeAt);
   }
@@ -149,4 +158,15 @@ export class DynamicBatcher implements Scheduler {
       this.pump();
     }, at - this.clock.now());
   }
+}
+
+/** Queued requests split by model variant, each group in queue order, groups by their first request. */
+function byVariant(waiting: readonly PendingRequest[]): PendingRequest[][] {
+  const groups = new Map<string, PendingRequest[]>();
+  for (const pending of waiting) {
+    const group = groups.get(pending.request.variant);
+    if (group === undefined) groups.set(pending.request.variant, [pending]);
+    else group.push(pending);
+  }
+  return [...groups.values()];
 }

@@ -51,11 +51,11 @@ export class PendingRequest {
   }
 
   /**
-   * Requests with equal keys may share a batch: the same inputs with the same non-batch
-   * shapes and datatypes.
+   * Requests with equal keys may share a batch: the same model variant, and the same
+   * inputs with the same non-batch shapes and datatypes.
    */
   get shapeKey(): string {
-    this.key ??= this.request.inputs.map((i) => `${i.tensor.name}:${i.tensor.datatype}:${i.modelShape.slice(1).join('x')}`).join('|');
+    this.key ??= `${this.request.variant}|${this.request.inputs.map((i) => `${i.tensor.name}:${i.tensor.datatype}:${i.modelShape.slice(1).join('x')}`).join('|')}`;
     return this.key;
   }
 

@@ -1,5 +1,6 @@
 import type { InferError } from '../core/errors.js';
-import type { BatchSizeStats, DurationStat, FailureReason, ModelStatisticsSnapshot } from '../core/statistics.js';
+import { PRECISIONS, type Precision } from '../core/precision.js';
+import type { BatchSizeStats, DurationStat, FailureReason, ModelStatisticsSnapshot, PrecisionStatistics } from '../core/statistics.js';
 import type { PendingRequest } from './pending-request.js';
 
 /** Instants of one execution, ms since the epoch (worker timestamps are on the same clock). */
@@ -31,6 +32,28 @@ const REASONS: Readonly<Record<string, FailureReason>> = {
 };
 
 const zero = (): MutableDuration => ({ count: 0, ns: 0n });
+
+interface PhaseTotals {
+  inferenceCount: number;
+  executionCount: number;
+  readonly success: MutableDuration;
+  readonly fail: MutableDuration;
+  readonly queue: MutableDuration;
+  readonly computeInput: MutableDuration;
+  readonly computeInfer: MutableDuration;
+  readonly computeOutput: MutableDuration;
+}
+
+const totals = (): PhaseTotals => ({
+  inferenceCount: 0,
+  executionCount: 0,
+  success: zero(),
+  fail: zero(),
+  queue: zero(),
+  computeInput: zero(),
+  computeInfer: zero(),
+  computeOutput: zero(),
+});
 const ns = (ms: number) => BigInt(Math.max(0, Math.round(ms * 1e6)));
 
 /**
@@ -42,25 +65,21 @@ const ns = (ms: number) => BigInt(Math.max(0, Math.round(ms * 1e6)));
  */
 export class StatisticsRecorder {
   private lastInference = 0;
-  private inferenceCount = 0;
-  private executionCount = 0;
-  private readonly success = zero();
-  private readonly fail = zero();
-  private readonly queue = zero();
-  private readonly computeInput = zero();
-  private readonly computeInfer = zero();
-  private readonly computeOutput = zero();
+  private readonly all = totals();
+  private readonly byPrecision = new Map<Precision, PhaseTotals>();
   private readonly batches = new Map<number, { input: MutableDuration; infer: MutableDuration; output: MutableDuration; main: MutableDuration; requests: number }>();
   private readonly failures: Record<FailureReason, number> = { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 };
 
-  /** One finished execution of `items` items; `succeeded` are the requests that got their response. */
-  recordExecution(items: number, requests: number, succeeded: readonly PendingRequest[], timing: BatchTiming, wallClockMs: number): void {
+  /**
+   * One finished execution of `items` items at `precision`; `succeeded` are the requests
+   * that got their response.
+   */
+  recordExecution(items: number, requests: number, succeeded: readonly PendingRequest[], timing: BatchTiming, wallClockMs: number, precision: Precision): void {
     const input = timing.computeStart - timing.dispatchAt;
     const infer = timing.computeEnd - timing.computeStart;
     const output = timing.end - timing.computeEnd;
     this.lastInference = wallClockMs;
-    this.inferenceCount += items;
-    this.executionCount += 1;
+    const scoped = this.precisionTotals(precision);
     let perSize = this.batches.get(items);
     if (perSize === undefined) {
       perSize = { input: zero(), infer: zero(), output: zero(), main: zero(), requests: 0 };
@@ -71,19 +90,33 @@ export class StatisticsRecorder {
     add(perSize.output, output);
     add(perSize.main, timing.mainThreadMs);
     perSize.requests += requests;
-    for (const entry of succeeded) {
-      add(this.success, timing.end - entry.receivedAt);
-      add(this.queue, timing.dispatchAt - entry.enqueuedAt);
-      add(this.computeInput, input);
-      add(this.computeInfer, infer);
-      add(this.computeOutput, output);
+    for (const t of [this.all, scoped]) {
+      t.inferenceCount += items;
+      t.executionCount += 1;
+      for (const entry of succeeded) {
+        add(t.success, timing.end - entry.receivedAt);
+        add(t.queue, timing.dispatchAt - entry.enqueuedAt);
+        add(t.computeInput, input);
+        add(t.computeInfer, infer);
+        add(t.computeOutput, output);
+      }
     }
   }
 
   /** A request that failed anywhere after the scheduler accepted (or refused) it. */
   recordFailure(entry: PendingRequest, err: InferError, at: number): void {
-    add(this.fail, at - entry.receivedAt);
+    add(this.all.fail, at - entry.receivedAt);
+    add(this.precisionTotals(entry.request.precision).fail, at - entry.receivedAt);
     this.failures[REASONS[err.id] ?? 'OTHER'] += 1;
+  }
+
+  private precisionTotals(precision: Precision): PhaseTotals {
+    let t = this.byPrecision.get(precision);
+    if (t === undefined) {
+      t = totals();
+      this.byPrecision.set(precision, t);
+    }
+    return t;
   }
 
   snapshot(): ModelStatisticsSnapshot {
@@ -98,19 +131,21 @@ export class StatisticsRecorder {
         mainThread: copy(d.main),
         requests: d.requests,
       }));
-    return {
-      lastInference: this.lastInference,
-      inferenceCount: this.inferenceCount,
-      executionCount: this.executionCount,
-      success: copy(this.success),
-      fail: copy(this.fail),
-      queue: copy(this.queue),
-      computeInput: copy(this.computeInput),
-      computeInfer: copy(this.computeInfer),
-      computeOutput: copy(this.computeOutput),
-      batches,
-      failures: { ...this.failures },
-    };
+    const phases = (t: PhaseTotals) => ({
+      inferenceCount: t.inferenceCount,
+      executionCount: t.executionCount,
+      success: copy(t.success),
+      fail: copy(t.fail),
+      queue: copy(t.queue),
+      computeInput: copy(t.computeInput),
+      computeInfer: copy(t.computeInfer),
+      computeOutput: copy(t.computeOutput),
+    });
+    const precisions: PrecisionStatistics[] = PRECISIONS.filter((p) => this.byPrecision.has(p)).map((precision) => ({
+      precision,
+      ...phases(this.byPrecision.get(precision)!),
+    }));
+    return { lastInference: this.lastInference, ...phases(this.all), batches, failures: { ...this.failures }, precisions };
   }
 }
 

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { InstanceStatus } from '../core/servable.js';
-import type { ModelStatisticsSnapshot } from '../core/statistics.js';
+import { precisionOf } from '../core/precision.js';
+import type { ModelStatisticsSnapshot, PrecisionStatistics } from '../core/statistics.js';
 import type { ExecutionEvent, ExecutionObserver } from '../core/telemetry.js';
 
 /** A loaded model version, as the metrics see it. */
@@ -13,6 +14,8 @@ export interface MeteredModel {
 }
 
 const LABELS = ['model', 'version'] as const;
+/** Labels of the metrics fed by executions: per model version and precision. */
+const EXECUTION_LABELS = [...LABELS, 'precision'] as const;
 
 /**
  * Prometheus metrics in a registry that is passed in, never the global one. Triton's
@@ -23,8 +26,8 @@ const LABELS = ['model', 'version'] as const;
  * executions. Process and event-loop metrics come from prom-client's defaults.
  */
 export class ModelMetrics implements ExecutionObserver {
-  private readonly requestSeconds: Histogram<(typeof LABELS)[number]>;
-  private readonly batchSize: Histogram<(typeof LABELS)[number]>;
+  private readonly requestSeconds: Histogram<(typeof EXECUTION_LABELS)[number]>;
+  private readonly batchSize: Histogram<(typeof EXECUTION_LABELS)[number]>;
 
   constructor(
     registry: Registry,
@@ -79,17 +82,35 @@ export class ModelMetrics implements ExecutionObserver {
         }
       },
     });
+    for (const [name, help, value] of [
+      ['nereid_precision_inference_count', 'Inferences performed per precision (fp32, fp16, int8), counted per batch element', (p: PrecisionStatistics) => p.inferenceCount],
+      ['nereid_precision_request_success', 'Successful inference requests per precision', (p: PrecisionStatistics) => p.success.count],
+      ['nereid_precision_request_failure', 'Failed inference requests per precision', (p: PrecisionStatistics) => p.fail.count],
+    ] as const) {
+      new Counter({
+        name,
+        help,
+        labelNames: EXECUTION_LABELS,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const model of sources()) {
+            for (const p of model.statistics().precisions) this.inc({ model: model.name, version: String(model.version), precision: p.precision }, value(p));
+          }
+        },
+      });
+    }
     this.requestSeconds = new Histogram({
       name: 'nereid_inference_request_duration_seconds',
       help: 'Time from receiving a successful inference request to its response being ready, in seconds',
-      labelNames: LABELS,
+      labelNames: EXECUTION_LABELS,
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
     this.batchSize = new Histogram({
       name: 'nereid_inference_batch_size',
       help: 'Items per model execution (the size of each dynamic batch)',
-      labelNames: LABELS,
+      labelNames: EXECUTION_LABELS,
       buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers: [registry],
     });
@@ -97,7 +118,7 @@ export class ModelMetrics implements ExecutionObserver {
   }
 
   onExecution(event: ExecutionEvent): void {
-    const labels = { model: event.model, version: String(event.version) };
+    const labels = { model: event.model, version: String(event.version), precision: precisionOf(event.variant) };
     this.batchSize.observe(labels, event.items);
     for (const request of event.requests) {
       if (request.answered) this.requestSeconds.observe(labels, (event.end - request.receivedAt) / 1000);

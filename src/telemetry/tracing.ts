@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resources, tracing } from '@opentelemetry/sdk-node';
+import { precisionOf } from '../core/precision.js';
 import type { ExecutionProvider } from '../core/execution.js';
 import type {
   CallOutcome,
@@ -124,6 +125,8 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
       'nereid.instance.lane': event.instance,
       'nereid.execution_provider': event.executionProvider,
       'nereid.device': `${event.executionProvider}:${event.deviceId}`,
+      'nereid.precision': precisionOf(event.variant),
+      'nereid.model.variant': event.variant,
     };
     const batch = this.tracer.startSpan(
       'batch',

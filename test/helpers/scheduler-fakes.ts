@@ -86,6 +86,8 @@ export interface FakeCall {
   readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly values: readonly number[] }[];
   /** Markers of the requests in the batch, in batch order (see `makeRequest`). */
   readonly markers: readonly number[];
+  /** The model variant the execution asked for. */
+  readonly variant: string;
   readonly state: 'running' | 'done' | 'failed';
   /** Completes the execution: outputs are the inputs, renamed to the requested outputs. */
   finish(compute?: ComputeTiming): void;
@@ -169,6 +171,7 @@ export class FakePool implements ExecutorPool {
         instance,
         inputs,
         markers,
+        variant: request.variant,
         get state() {
           return state;
         },
@@ -194,8 +197,8 @@ export class FakePool implements ExecutorPool {
   }
 }
 
-/** A batching model with one variable-length FP32 input X and output Y. */
-export function identityModel(maxBatchSize = 8): ModelInfo {
+/** A batching model with one variable-length FP32 input X and output Y, serving fp32 (and int8 with `int8`). */
+export function identityModel(maxBatchSize = 8, int8 = false): ModelInfo {
   return {
     name: 'ident',
     version: 1,
@@ -203,6 +206,7 @@ export function identityModel(maxBatchSize = 8): ModelInfo {
     maxBatchSize,
     inputs: [{ name: 'X', datatype: 'FP32', dims: [-1], optional: false }],
     outputs: [{ name: 'Y', datatype: 'FP32', dims: [-1], optional: false }],
+    ...(int8 ? { precision: { defaultPrecision: 'fp32', served: ['fp32', 'int8'], unavailable: new Map(), fp16Io: false } } : {}),
   };
 }
 
@@ -215,6 +219,8 @@ export interface RequestOptions {
   readonly id?: string;
   readonly priority?: number;
   readonly timeoutUs?: number;
+  /** Request parameter `precision`. */
+  readonly precision?: string;
 }
 
 /** The values `makeRequest` puts in X: marker*1000 + row*100 + column. */
@@ -232,6 +238,7 @@ export function makeRequest(model: ModelInfo, marker: number, options: RequestOp
   const parameters = new Map<string, ParameterValue>();
   if (options.priority !== undefined) parameters.set('priority', { kind: 'uint64', value: BigInt(options.priority) });
   if (options.timeoutUs !== undefined) parameters.set('timeout', { kind: 'int64', value: BigInt(options.timeoutUs) });
+  if (options.precision !== undefined) parameters.set('precision', { kind: 'string', value: options.precision });
   return validateInferRequest(
     {
       id: options.id ?? `r${marker}`,

@@ -161,8 +161,11 @@ describe('observability: traces, metrics, logs and the settings RPCs', () => {
     assert.equal(value('nv_inference_compute_output_duration_us'), Math.floor(is.compute_output.ns / 1000));
     assert.equal(value('nv_inference_request_failure', 'model="simple",version="1",reason="BACKEND"'), 0);
     assert.equal(value('nv_inference_pending_request_count'), 0);
-    assert.equal(value('nereid_inference_request_duration_seconds_count'), is.success.count, 'the latency histogram saw every success');
-    assert.ok(value('nereid_inference_batch_size_sum') >= stats.inference_count, 'batch size histogram');
+    const perPrecision = 'model="simple",version="1",precision="fp32"';
+    assert.equal(value('nereid_inference_request_duration_seconds_count', perPrecision), is.success.count, 'the latency histogram saw every success');
+    assert.ok(value('nereid_inference_batch_size_sum', perPrecision) >= stats.inference_count, 'batch size histogram');
+    assert.equal(value('nereid_precision_inference_count', perPrecision), stats.inference_count, 'a model without precision settings runs fp32');
+    assert.equal(value('nereid_precision_request_success', perPrecision), is.success.count);
     assert.match(text, /^nodejs_eventloop_lag_seconds /m, 'event-loop metrics');
     assert.match(text, /^process_cpu_user_seconds_total /m, 'process metrics');
   });

@@ -1,6 +1,6 @@
 import { InferError } from '../../core/errors.js';
-import type { DurationStat, ModelStatisticsSnapshot } from '../../core/statistics.js';
-import type { GRPCInferenceServiceServer, ModelStatistics, StatisticDuration } from '../../generated/grpc_service.js';
+import type { DurationStat, ModelStatisticsSnapshot, PrecisionStatistics } from '../../core/statistics.js';
+import type { GRPCInferenceServiceServer, InferStatistics, ModelStatistics, StatisticDuration } from '../../generated/grpc_service.js';
 import type { ReadyModel } from '../../repository/model-registry.js';
 import type { ServiceContext } from './service-context.js';
 import { unary } from './unary.js';
@@ -31,22 +31,23 @@ function toProto(model: ReadyModel): ModelStatistics {
   const stats: ModelStatisticsSnapshot = model.servable.statistics();
   const duration = (d: DurationStat): StatisticDuration => ({ count: BigInt(d.count), ns: d.ns });
   const none = { count: 0n, ns: 0n };
+  const phases = (s: Omit<PrecisionStatistics, 'precision'>): InferStatistics => ({
+    success: duration(s.success),
+    fail: duration(s.fail),
+    queue: duration(s.queue),
+    computeInput: duration(s.computeInput),
+    computeInfer: duration(s.computeInfer),
+    computeOutput: duration(s.computeOutput),
+    cacheHit: none,
+    cacheMiss: none,
+  });
   return {
     name: model.info.name,
     version: String(model.info.version),
     lastInference: BigInt(Math.round(stats.lastInference)),
     inferenceCount: BigInt(stats.inferenceCount),
     executionCount: BigInt(stats.executionCount),
-    inferenceStats: {
-      success: duration(stats.success),
-      fail: duration(stats.fail),
-      queue: duration(stats.queue),
-      computeInput: duration(stats.computeInput),
-      computeInfer: duration(stats.computeInfer),
-      computeOutput: duration(stats.computeOutput),
-      cacheHit: none,
-      cacheMiss: none,
-    },
+    inferenceStats: phases(stats),
     batchStats: stats.batches.map((b) => ({
       batchSize: BigInt(b.batchSize),
       computeInput: duration(b.computeInput),
@@ -55,5 +56,11 @@ function toProto(model: ReadyModel): ModelStatistics {
     })),
     memoryUsage: [],
     responseStats: {},
+    precisionStats: Object.fromEntries(
+      stats.precisions.map((p) => [
+        p.precision,
+        { inferenceCount: BigInt(p.inferenceCount), executionCount: BigInt(p.executionCount), inferenceStats: phases(p) },
+      ]),
+    ),
   };
 }

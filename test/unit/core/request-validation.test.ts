@@ -672,3 +672,77 @@ describe('validateInferRequest: errors', () => {
     });
   });
 });
+
+describe('validateInferRequest: precision', () => {
+  const served = (fp16Io: boolean): ModelInfo => ({
+    ...model('p', 8, [spec('X', 'FP32', [4]), spec('IDS', 'INT32', [4])], [spec('Y', 'FP32', [4])]),
+    precision: {
+      defaultPrecision: 'int8',
+      served: ['fp32', 'int8', ...(fp16Io ? (['fp16'] as const) : [])],
+      unavailable: new Map(fp16Io ? [] : [['fp16', 'the fp16 variant failed its accuracy check']]),
+      fp16Io,
+    },
+  });
+  const inputs = (x: 'FP32' | 'FP16' = 'FP32') => [tensor('X', x, [2, 4]), tensor('IDS', 'INT32', [2, 4])];
+  const precision = (value: string): [string, ParameterValue] => ['precision', { kind: 'string', value }];
+
+  it('runs fp32 on models without precision settings, and the default precision otherwise', () => {
+    assert.deepEqual(pick(validateInferRequest(request(simpleInputs()), SIMPLE)), ['fp32', 'fp32']);
+    assert.deepEqual(pick(validateInferRequest(request(inputs()), served(true))), ['int8', 'int8']);
+    assert.deepEqual(pick(validateInferRequest(request(inputs(), { parameters: [precision('fp32')] }), served(true))), ['fp32', 'fp32']);
+    assert.deepEqual(pick(validateInferRequest(request(inputs(), { parameters: [precision('fp16')] }), served(true))), ['fp16', 'fp16']);
+  });
+
+  it('takes FP16 tensors for FP32 inputs as fp16 (the fp16-io form), and only then', () => {
+    const v = validateInferRequest(request(inputs('FP16')), served(true));
+    assert.deepEqual(pick(v), ['fp16', 'fp16-io']);
+    assert.deepEqual(v.inputs.map((i) => i.tensor.datatype), ['FP16', 'INT32']);
+    assert.deepEqual(pick(validateInferRequest(request(inputs('FP16'), { parameters: [precision('fp16')] }), served(true))), ['fp16', 'fp16-io']);
+    rejects(
+      request(inputs('FP16'), { parameters: [precision('fp32')] }),
+      served(true),
+      'INPUT_DATATYPE',
+      `${NO_ID}inference input 'X' data-type is 'FP16', which only the fp16 variant of model 'p' takes, but the request asks for precision 'fp32'; send 'FP32' data for it`,
+    );
+    rejects(request(inputs('FP16')), served(false), 'INPUT_DATATYPE', `${NO_ID}inference input 'X' data-type is 'FP16', but model 'p' expects 'FP32'`);
+    rejects(request(inputs('FP16')), SIMPLE_FP32, 'INPUT_DATATYPE', `${NO_ID}inference input 'X' data-type is 'FP16', but model 'simple_fp32' expects 'FP32'`);
+  });
+
+  it('refuses every FP32 input as FP32 once one is FP16, saying why', () => {
+    const two: ModelInfo = { ...served(true), inputs: [spec('X', 'FP32', [4]), spec('Z', 'FP32', [4])] };
+    rejects(
+      request([tensor('X', 'FP16', [1, 4]), tensor('Z', 'FP32', [1, 4])]),
+      two,
+      'INPUT_DATATYPE',
+      `${NO_ID}inference input 'Z' data-type is 'FP32', but model 'p' expects 'FP16' (FP16 inputs select the fp16 form of the model, which takes every FP32 input as FP16)`,
+    );
+  });
+
+  it('refuses unknown, unserved and mistyped precisions with the available list', () => {
+    rejects(request(inputs(), { id: 'r', parameters: [precision('bf16')] }), served(true), 'PRECISION_UNAVAILABLE', "[request id: r] unknown precision 'bf16' (precisions are fp32, fp16, int8). Available: fp32, int8, fp16");
+    rejects(
+      request(inputs(), { parameters: [precision('fp16')] }),
+      served(false),
+      'PRECISION_UNAVAILABLE',
+      `${NO_ID}precision 'fp16' is not served by model 'p': the fp16 variant failed its accuracy check. Available: fp32, int8`,
+    );
+    rejects(
+      request(simpleInputs(), { parameters: [precision('int8')] }),
+      SIMPLE,
+      'PRECISION_UNAVAILABLE',
+      `${NO_ID}precision 'int8' is not served by model 'simple' (its config does not list it in precision_variants). Available: fp32`,
+    );
+    rejects(
+      request(inputs(), { parameters: [['precision', { kind: 'bool', value: true }]] }),
+      served(true),
+      'PARAMETER_INVALID',
+      "invalid value type for 'precision' parameter, expected string_param.",
+    );
+  });
+});
+
+const SIMPLE_FP32 = model('simple_fp32', 8, [spec('X', 'FP32', [4]), spec('IDS', 'INT32', [4])], [spec('Y', 'FP32', [4])]);
+
+function pick(v: { precision: string; variant: string }): [string, string] {
+  return [v.precision, v.variant];
+}

@@ -30,6 +30,8 @@ interface Setup {
   readonly queue?: Partial<QueuePolicy>;
   readonly levelQueues?: ReadonlyMap<number, QueuePolicy>;
   readonly instances?: number;
+  /** The model also serves int8. */
+  readonly int8?: boolean;
 }
 
 interface Tracked {
@@ -44,7 +46,7 @@ interface Tracked {
 /** A DynamicBatcher on a fake clock and fake instances, with a real runner, staging pool and statistics. */
 function setup(options: Setup = {}) {
   const maxBatchSize = options.maxBatchSize ?? 8;
-  const model: ModelInfo = identityModel(maxBatchSize);
+  const model: ModelInfo = identityModel(maxBatchSize, options.int8 ?? false);
   const policy: DynamicBatchingPolicy = {
     maxBatchSize,
     preferredBatchSizes: options.preferred ?? [maxBatchSize],
@@ -132,6 +134,27 @@ describe('DynamicBatcher', () => {
         assert.deepEqual(y.shape, [1, 3], `r${r.marker}: its own shape`);
         assert.deepEqual(readFloat32(y.data), markerValues(r.marker, 1, 3), `r${r.marker}: its own data`);
       }
+    });
+
+    it('never mixes precisions in a batch, and counts each precision apart', async () => {
+      const h = setup({ int8: true });
+      await h.occupy();
+      const requests = [1, 2, 3, 4].map((m) => h.send(m, { precision: m % 2 === 0 ? 'int8' : 'fp32' }));
+      h.pool.calls[0]!.finish();
+      await settle();
+      assert.deepEqual([h.pool.calls[1]!.markers, h.pool.calls[1]!.variant], [[1, 3], 'fp32'], 'the fp32 requests first, together');
+      h.pool.calls[1]!.finish();
+      await settle();
+      assert.deepEqual([h.pool.calls[2]!.markers, h.pool.calls[2]!.variant], [[2, 4], 'int8'], 'then the int8 ones');
+      h.pool.calls[2]!.finish();
+      await settle();
+      assert.ok(requests.every((r) => r.status === 'fulfilled'));
+      const counts = h.stats.snapshot().precisions.map((p) => [p.precision, p.inferenceCount, p.executionCount, p.success.count]);
+      assert.deepEqual(counts, [
+        ['fp32', 3, 2, 3],
+        ['int8', 2, 1, 2],
+      ]);
+      assert.equal(h.stats.snapshot().executionCount, 3);
     });
 
     it('slices multi-item requests by their own batch size', async () => {

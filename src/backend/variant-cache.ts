@@ -1,0 +1,80 @@
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AccuracyFigures, Precision, Variant } from '../core/precision.js';
+
+/**
+ * The on-disk cache of built variants: `<cacheDir>/<hash>/` holds `<variant>.onnx` files
+ * and `figures.json`. An entry is written to a temporary folder and renamed into place, so
+ * a reader never sees half an entry. When the model's folder is read-only the entry goes
+ * under the system temp folder instead.
+ */
+
+/** What the build measured for one precision, or why it could not build it. */
+export interface CachedFigures {
+  readonly accuracy?: AccuracyFigures;
+  readonly speedup?: number;
+  readonly fileBytes?: number;
+  readonly error?: string;
+}
+
+interface FiguresFile {
+  readonly hash: string;
+  readonly files: readonly Variant[];
+  readonly figures: Partial<Record<Precision, CachedFigures>>;
+}
+
+const FIGURES = 'figures.json';
+
+/** Folders an entry may be in: beside the model, then the temp fallback. */
+function locations(cacheDir: string, hash: string): string[] {
+  return [path.join(cacheDir, hash), path.join(os.tmpdir(), 'nereid-variants', hash)];
+}
+
+/** The cached entry for `hash` when it is complete, else undefined. */
+export async function readCacheEntry(cacheDir: string, hash: string): Promise<{ entry: string; figures: FiguresFile['figures'] } | undefined> {
+  for (const entry of locations(cacheDir, hash)) {
+    try {
+      const file = JSON.parse(await readFile(path.join(entry, FIGURES), 'utf8')) as FiguresFile;
+      if (file.hash !== hash) continue;
+      await Promise.all(file.files.map((v) => stat(path.join(entry, `${v}.onnx`))));
+      return { entry, figures: file.figures };
+    } catch {
+      // absent or incomplete: try the next location, then rebuild
+    }
+  }
+  return undefined;
+}
+
+/** Writes an entry and returns its folder. */
+export async function writeCacheEntry(
+  cacheDir: string,
+  hash: string,
+  files: ReadonlyMap<Variant, Uint8Array>,
+  figures: FiguresFile['figures'],
+  log: (level: 'info' | 'warn', message: string) => void,
+): Promise<string> {
+  const [beside, fallback] = locations(cacheDir, hash) as [string, string];
+  try {
+    return await writeEntry(beside, hash, files, figures);
+  } catch (err) {
+    log('warn', `cannot cache variants beside the model (${(err as Error).message}); using ${fallback}`);
+    return writeEntry(fallback, hash, files, figures);
+  }
+}
+
+async function writeEntry(entry: string, hash: string, files: ReadonlyMap<Variant, Uint8Array>, figures: FiguresFile['figures']): Promise<string> {
+  const staging = `${entry}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await mkdir(staging, { recursive: true });
+  try {
+    for (const [variant, bytes] of files) await writeFile(path.join(staging, `${variant}.onnx`), bytes);
+    const content: FiguresFile = { hash, files: [...files.keys()], figures };
+    await writeFile(path.join(staging, FIGURES), `${JSON.stringify(content, null, 2)}\n`);
+    await rm(entry, { recursive: true, force: true });
+    await rename(staging, entry);
+    return entry;
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}

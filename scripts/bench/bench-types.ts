@@ -115,4 +115,15 @@ export interface BenchRun {
   readonly results: readonly ResultRow[];
   readonly inProcess: InProcessResult | null;
   readonly checks: readonly TargetCheck[];
+  /** Runs with --precisions: one nereid-<precision> target each, on one server. */
+  readonly precision?: PrecisionRunInfo;
+}
+
+/** How a precision run's variants were made and what the server measured at load. */
+export interface PrecisionRunInfo {
+  readonly int8Mode: 'dynamic' | 'static';
+  /** True when the tolerance was lifted so that failing variants serve anyway (to time them). */
+  readonly tolerancesLifted: boolean;
+  /** The model's `precision.*` ModelConfig parameters (figures against fp32, status, reasons). */
+  readonly figures: Readonly<Record<string, string>>;
 }

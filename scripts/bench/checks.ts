@@ -60,10 +60,40 @@ export function computeChecks(run: BenchRun): TargetCheck[] {
         : missing(name, `>= ${goal.toFixed(2)}`, 'needs nereid and nereid-traced at c=16'),
     );
   }
+  checks.push(...precisionChecks(run));
   if (run.workload.name === 'ocr-rec') {
     const name = 'ocr-rec c=4: nereid / in-process best';
     const n = row(run, 'nereid', 4);
     checks.push(n && inProcess ? { name, value: n.inferPerSec / inProcess.best.itemsPerSec, goal: '>= 0.90', met: n.inferPerSec / inProcess.best.itemsPerSec >= 0.9, note: '' } : missing(name, '>= 0.90', 'needs nereid at c=4 and the in-process baseline'));
+  }
+  return checks;
+}
+
+/** Per-request precision targets: int8 against fp32 in the same run, and the classifier's agreement. */
+function precisionChecks(run: BenchRun): TargetCheck[] {
+  const info = run.precision;
+  if (info === undefined) return [];
+  const checks: TargetCheck[] = [];
+  const level = Math.max(...run.settings.levels);
+  const fp32 = row(run, 'nereid-fp32', level);
+  const lifted = info.tolerancesLifted ? 'tolerances lifted to time it; ' : '';
+  const status = (p: string) => `${p} ${info.figures[`precision.${p}.status`] ?? 'not configured'}${info.figures[`precision.${p}.reason`] ? ` (${info.figures[`precision.${p}.reason`]})` : ''}`;
+  const goal = run.workload.name === 'mlp' ? 1.8 : 1.5;
+  const int8 = row(run, 'nereid-int8', level);
+  const name = `${run.workload.name} c=${level}: int8 (${info.int8Mode}) / fp32 throughput`;
+  checks.push(
+    fp32 && int8
+      ? { name, value: int8.inferPerSec / fp32.inferPerSec, goal: `>= ${goal.toFixed(2)}`, met: int8.inferPerSec / fp32.inferPerSec >= goal, note: `${lifted}${status('int8')}` }
+      : missing(name, `>= ${goal.toFixed(2)}`, `needs nereid-fp32 and nereid-int8 at c=${level}; ${status('int8')}`),
+  );
+  const fp16 = row(run, 'nereid-fp16', level);
+  if (fp32 && fp16) {
+    checks.push({ name: `${run.workload.name} c=${level}: fp16 / fp32 throughput`, value: fp16.inferPerSec / fp32.inferPerSec, goal: 'report (CPU fp16 is expected to be slower)', met: null, note: `${lifted}${status('fp16')}` });
+  }
+  if (run.workload.name === 'ocr-cls') {
+    const agreement = Number(info.figures['precision.int8.top1_agreement']);
+    const name1 = 'ocr-cls: int8 top-1 agreement with fp32 on the validation inputs';
+    checks.push(Number.isFinite(agreement) ? { name: name1, value: agreement, goal: '>= 0.99', met: agreement >= 0.99, note: '' } : missing(name1, '>= 0.99', 'no int8 figures'));
   }
   return checks;
 }

@@ -385,8 +385,34 @@ export function renderMarkdown(run: BenchRun, base: string): string {
 
   out.push('## In-process baseline', '', inProcessSection(run), '');
   out.push('## Ratios', '', ratioSection(run), '');
+  if (run.precision !== undefined) out.push('## Precision variants (measured by the server at load)', '', precisionSection(run), '');
   out.push('## Checks', '', checksSection(run), '');
   return out.join('\n');
+}
+
+/** The figures the server measured for each precision against fp32, from its ModelConfig parameters. */
+function precisionSection(run: BenchRun): string {
+  const info = run.precision!;
+  const f = info.figures;
+  const precisions = ['fp16', 'int8'].filter((p) => f[`precision.${p}.status`] !== undefined);
+  const lines = [
+    `int8 mode: ${info.int8Mode}.${info.tolerancesLifted ? ' Tolerances were lifted for this run so that every variant serves and can be timed.' : ''} ` +
+      'The default tolerance is relative L2 error <= 0.05 and, for classifier outputs, top-1 agreement >= 0.99.',
+    '',
+    mdTable(
+      ['Precision', 'Served', 'Meets default tolerance', 'Max abs error', 'Relative L2 error', 'Top-1 agreement', 'Validation batches', 'Speed-up at load', 'File bytes'],
+      precisions.map((p) => {
+        const raw = (k: string) => f[`precision.${p}.${k}`];
+        const v = (k: string) => cell(raw(k) ?? DASH);
+        const rel = Number(raw('relative_l2_error'));
+        const top1 = raw('top1_agreement') === undefined ? 1 : Number(raw('top1_agreement'));
+        const meets = Number.isFinite(rel) ? (rel <= 0.05 && top1 >= 0.99 ? 'yes' : 'no') : DASH;
+        return [p, v('status'), meets, v('max_abs_error'), v('relative_l2_error'), v('top1_agreement'), v('validation_batches'), v('speedup_vs_fp32'), v('file_bytes')];
+      }),
+    ),
+  ];
+  for (const p of precisions) if (f[`precision.${p}.reason`] !== undefined) lines.push('', `${p}: ${f[`precision.${p}.reason`]}`);
+  return lines.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import { loadModelDefinition } from '../../src/repository/model-definition.js';
 import { formatModelConfigText, parseModelConfigText } from '../../src/repository/config-text.js';
 import { scanRepositories } from '../../src/repository/model-source.js';
 import { ProtoClient } from '../lib/grpc-client.js';
-import { BENCH_SCHEMA, type BenchRun, type BenchSettings, type InProcessResult, type ResultRow } from './bench-types.js';
+import { BENCH_SCHEMA, type BenchRun, type BenchSettings, type InProcessResult, type PrecisionRunInfo, type ResultRow } from './bench-types.js';
 import { csvFileName, toPerfAnalyzerCsv } from './csv.js';
 import { computeChecks } from './checks.js';
 import { measure, type Measurement } from './load-generator.js';
@@ -43,12 +43,17 @@ export interface BenchOptions {
   readonly inProcessMs: number;
   /** Request parameter `precision` sent with every request (fp32, fp16, int8); none when undefined. */
   readonly precision: string | undefined;
+  /** Measure each of these precisions on one server, as targets nereid-<precision>. */
+  readonly precisions: readonly string[] | undefined;
+  /** For --precisions on the OCR workloads: how int8 is made, and whether failing variants serve anyway. */
+  readonly int8Mode: 'dynamic' | 'static';
+  readonly liftTolerances: boolean;
   readonly quiet: boolean;
   /** Which Nereid to start: the build (default) or the sources (tests). */
   readonly nereidEntry: 'dist' | 'source';
 }
 
-const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec> [options]
+const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
   --concurrency 1:64:x2    levels: start:end:xfactor, start:end:step, or a list 1,4,16 (default 1:16:x2)
   --request-rate N         open loop at N req/s (also a range or list); replaces --concurrency
   --shape name:d0,d1,...   override an input's shape (repeatable)
@@ -64,6 +69,10 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec> [options]
   --repository DIR         model repository holding the workload's model (default: built from npm packages)
   --inprocess-ms N         measuring time per batch size for the in-process baseline
   --precision P            send request parameter precision=P (fp32, fp16, int8) with every request
+  --precisions a,b,c       serve the model with these precision variants and measure each as target
+                           nereid-<precision> on the one server (workload mlp always has them)
+  --int8-mode M            dynamic (default) or static int8 for --precisions on the OCR workloads
+  --lift-tolerances        serve variants that fail their accuracy check anyway, to time them
   --out DIR                where JSON and CSV go (default bench/runs/<time>-<workload>)`;
 
 /** Expands "1:64:x2", "4:16:4" or "1,2,8" into levels. */
@@ -88,10 +97,15 @@ export function parseLevels(spec: string): number[] {
 
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const values = new Map<string, string[]>();
+  const flags = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return 'help';
     if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'`);
+    if (arg === '--lift-tolerances') {
+      flags.add(arg.slice(2));
+      continue;
+    }
     const value = argv[i + 1];
     if (value === undefined || value.startsWith('--')) throw new Error(`${arg} needs a value`);
     values.set(arg.slice(2), [...(values.get(arg.slice(2)) ?? []), value]);
@@ -138,6 +152,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     out: get('out') ?? path.join(ROOT, 'bench', 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${workload}`),
     inProcessMs: num('inprocess-ms', windowMs * 2),
     precision: get('precision'),
+    precisions: get('precisions')?.split(',').map((p) => p.trim()),
+    int8Mode: get('int8-mode') === 'static' ? 'static' : 'dynamic',
+    liftTolerances: flags.has('lift-tolerances'),
     quiet: false,
     nereidEntry: 'dist',
   };
@@ -180,6 +197,21 @@ async function singleModelRepository(repository: string, model: string, scratch:
   return dir;
 }
 
+/** The `precision.*` parameters of a model's config: what the server measured at load. */
+async function precisionFigures(address: string, model: string): Promise<Record<string, string>> {
+  const client = new ProtoClient(address);
+  try {
+    const response = await client.call<{ config: { parameters: Record<string, { string_value: string }> } }>('ModelConfig', { name: model });
+    return Object.fromEntries(
+      Object.entries(response.config.parameters)
+        .filter(([key]) => key.startsWith('precision.'))
+        .map(([key, value]) => [key, value.string_value]),
+    );
+  } finally {
+    client.close();
+  }
+}
+
 /** Taken at window boundaries: the server's cumulative statistics and CPU time. */
 interface Boundary {
   readonly stats: StatsSnapshot | null;
@@ -203,21 +235,31 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const servers: ServerProcess[] = [];
   const sinks: { close(): Promise<void> }[] = [];
   try {
-    const repository = options.repository ?? (await workload.repository(path.join(scratch, 'repo')));
+    const precisionRepository = options.precisions !== undefined ? { int8Mode: options.int8Mode, liftTolerances: options.liftTolerances, batches: 4 } : undefined;
+    const repository = options.repository ?? (await workload.repository(path.join(scratch, 'repo'), precisionRepository));
     const { sources } = await scanRepositories([repository]);
     const definition = await loadModelDefinition(sources.find((s) => s.name === workload.model)!, { autoComplete: true, defaultMaxBatchSize: 4, devices: probeDevices() });
     const cpuInstances = definition.instances.filter((i) => i.kind === 'cpu');
     const { requests, sendUs } = encodeRequests(workload.model, inputs, options.settings.seed, options.precision);
     log(`workload ${workload.name}: model ${workload.model}, inputs ${inputs.map((i) => `${i.name}[${i.shape}]`).join(' ')}, ${requests[0]!.byteLength} bytes/request`);
 
-    const grpcTargets: ServerProcess[] = [];
+    const grpcTargets: (ServerProcess & { requests?: Uint8Array[] })[] = [];
+    let precisionInfo: PrecisionRunInfo | undefined;
     if (options.targets.includes('nereid')) {
       const nereid =
         options.url === undefined
           ? await startNereid('nereid', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry)
           : { name: 'nereid', address: options.url, stop: async () => {} };
       servers.push(nereid);
-      grpcTargets.push(nereid);
+      if (options.precisions === undefined) grpcTargets.push(nereid);
+      else {
+        // One server, one target per precision: the same requests but for the parameter.
+        for (const p of options.precisions) {
+          grpcTargets.push({ ...nereid, name: `nereid-${p}`, requests: encodeRequests(workload.model, inputs, options.settings.seed, p).requests });
+        }
+        precisionInfo = { int8Mode: workload.name === 'mlp' ? 'dynamic' : options.int8Mode, tolerancesLifted: options.liftTolerances, figures: await precisionFigures(nereid.address, workload.model) };
+        log(`precision figures at load: ${JSON.stringify(precisionInfo.figures)}`);
+      }
     }
     if (options.targets.includes('nereid-traced')) {
       // Every request traced and exported over OTLP/HTTP to a sink that accepts and drops it.
@@ -251,7 +293,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           const measurement = await measure(
             {
               target: target.address,
-              requests,
+              requests: target.requests ?? requests,
               mode: options.settings.mode,
               level,
               clientWorkers: options.settings.clientWorkers,
@@ -305,6 +347,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       results,
       inProcess,
       checks: [],
+      ...(precisionInfo !== undefined ? { precision: precisionInfo } : {}),
     };
     return { ...run, checks: computeChecks(run) };
   } finally {
@@ -403,6 +446,11 @@ export function formatTable(run: BenchRun): string {
     const ratios: string[] = [];
     if (nereid !== undefined && echo !== undefined) ratios.push(`nereid/echo ${(nereid.inferPerSec / echo.inferPerSec).toFixed(2)}`);
     if (nereid !== undefined && run.inProcess !== null) ratios.push(`nereid/in-process-best ${(nereid.inferPerSec / run.inProcess.best.itemsPerSec).toFixed(2)}`);
+    const fp32 = run.results.find((r) => r.level === level && r.target === 'nereid-fp32');
+    for (const p of ['fp16', 'int8']) {
+      const other = run.results.find((r) => r.level === level && r.target === `nereid-${p}`);
+      if (fp32 !== undefined && other !== undefined) ratios.push(`${p}/fp32 ${(other.inferPerSec / fp32.inferPerSec).toFixed(2)}`);
+    }
     if (ratios.length > 0) lines.push(`  ratios at ${level}: ${ratios.join(', ')}`);
   }
   if (run.inProcess !== null) {

@@ -3,7 +3,8 @@
  * Everything comes from this repository or npm devDependencies; nothing is downloaded.
  */
 import { fileURLToPath } from 'node:url';
-import { makeOcrRepository } from '../make-ocr-repository.js';
+import { makeOcrRepository, type OcrPrecisionOptions } from '../make-ocr-repository.js';
+import { makePrecisionRepository } from '../make-precision-repository.js';
 
 export interface InputSpec {
   readonly name: string;
@@ -15,8 +16,8 @@ export interface InputSpec {
 export interface Workload {
   readonly name: string;
   readonly model: string;
-  /** Builds (or finds) the model repository holding `model`. */
-  repository(scratch: string): Promise<string>;
+  /** Builds (or finds) the model repository holding `model`; with `precision`, serving fp16 and int8 too. */
+  repository(scratch: string, precision?: OcrPrecisionOptions): Promise<string>;
   readonly inputs: readonly InputSpec[];
   /** The model's max_batch_size, the largest batch the in-process baseline tries. */
   readonly maxBatch: number;
@@ -38,15 +39,23 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
   'ocr-cls': {
     name: 'ocr-cls',
     model: 'ocr_cls',
-    repository: async (scratch) => (await makeOcrRepository(scratch), scratch),
+    repository: async (scratch, precision) => (await makeOcrRepository(scratch, precision, ['ocr_cls']), scratch),
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192] }],
     maxBatch: 32,
   },
   'ocr-rec': {
     name: 'ocr-rec',
     model: 'ocr_rec',
-    repository: async (scratch) => (await makeOcrRepository(scratch), scratch),
+    repository: async (scratch, precision) => (await makeOcrRepository(scratch, precision, ['ocr_rec']), scratch),
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 320] }],
+    maxBatch: 8,
+  },
+  mlp: {
+    name: 'mlp',
+    model: 'mlp',
+    // Always serves fp32, fp16 and dynamic int8 (scripts/make-precision-repository.ts).
+    repository: async (scratch) => (await makePrecisionRepository(scratch), scratch),
+    inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 768] }],
     maxBatch: 8,
   },
 };

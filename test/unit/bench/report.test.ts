@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BENCH_SCHEMA, type BenchRun, type LatencySummary, type ResultRow } from '../../../scripts/bench/bench-types.js';
 import { toPerfAnalyzerCsv } from '../../../scripts/bench/csv.js';
+import { computeChecks } from '../../../scripts/bench/checks.js';
 import {
   checkCsvConsistency,
   escapeXml,
@@ -439,5 +440,48 @@ describe('bench:report CLI', () => {
     assert.equal(isBenchRun(JSON.parse(readFileSync(other, 'utf8'))), false);
     assert.equal(await main(['--input', other]), 1);
     assert.match(errors.join('\n'), /not a nereid-bench\/1 result/);
+  });
+});
+
+describe('precision runs', () => {
+  const figures = {
+    'precision.served': 'fp32,fp16,int8',
+    'precision.fp16.status': 'served',
+    'precision.fp16.relative_l2_error': '0.003',
+    'precision.fp16.top1_agreement': '1',
+    'precision.int8.status': 'served',
+    'precision.int8.relative_l2_error': '0.13',
+    'precision.int8.top1_agreement': '0.97',
+    'precision.int8.speedup_vs_fp32': '0.7',
+  };
+  const run: BenchRun = {
+    ...RUN,
+    workload: { ...RUN.workload, name: 'ocr-cls', model: 'ocr_cls' },
+    settings: { ...RUN.settings, levels: [8] },
+    targets: ['nereid-fp32', 'nereid-fp16', 'nereid-int8'],
+    results: [row('nereid-fp32', 8, 400), row('nereid-fp16', 8, 380), row('nereid-int8', 8, 500)],
+    inProcess: null,
+    checks: [],
+    precision: { int8Mode: 'static', tolerancesLifted: true, figures },
+  };
+
+  it('checks int8 against fp32 in the same run, and the classifier agreement', () => {
+    const checks = computeChecks(run);
+    const int8 = checks.find((c) => c.name === 'ocr-cls c=8: int8 (static) / fp32 throughput')!;
+    assert.equal(int8.value, 1.25);
+    assert.equal(int8.met, false);
+    assert.equal(int8.goal, '>= 1.50');
+    assert.match(int8.note, /^tolerances lifted to time it; int8 served/);
+    assert.equal(checks.find((c) => c.name.includes('fp16 / fp32'))!.value, 0.95);
+    const agreement = checks.find((c) => c.name.startsWith('ocr-cls: int8 top-1 agreement'))!;
+    assert.deepEqual([agreement.value, agreement.met], [0.97, false]);
+  });
+
+  it('reports the load-time figures and whether each meets the default tolerance', () => {
+    const md = renderMarkdown({ ...run, checks: computeChecks(run) }, 'ocr-cls');
+    const table = section(md, '## Precision variants').split('\n').filter((l) => l.startsWith('| fp16') || l.startsWith('| int8'));
+    assert.deepEqual(cells(table[0]!).slice(0, 3), ['fp16', 'served', 'yes']);
+    assert.deepEqual(cells(table[1]!).slice(0, 3), ['int8', 'served', 'no']);
+    assert.match(md, /Tolerances were lifted for this run/);
   });
 });

@@ -50,7 +50,7 @@ make_repo() {
       echo "parameters { key: \"precision_variants\" value: { string_value: \"fp32,fp16\" } }"
       echo "parameters { key: \"validation_batches\" value: { string_value: \"4\" } }"
       [ "$model" = ocr_rec ] && echo "parameters { key: \"sample_dims\" value: { string_value: \"3,48,320\" } }"
-      if [ "$kind" = gpu ]; then
+      if [ "$kind" = gpu ] && [ "$PROVIDER" != cpu ]; then
         echo "instance_group [ { kind: KIND_GPU count: $count } ]"
         echo "optimization { execution_accelerators { gpu_execution_accelerator: [ { name: \"$PROVIDER\" } ] } }"
       else

@@ -70,11 +70,21 @@ async function writeEntry(entry: string, hash: string, files: ReadonlyMap<Varian
     for (const [variant, bytes] of files) await writeFile(path.join(staging, `${variant}.onnx`), bytes);
     const content: FiguresFile = { hash, files: [...files.keys()], figures };
     await writeFile(path.join(staging, FIGURES), `${JSON.stringify(content, null, 2)}\n`);
-    await rm(entry, { recursive: true, force: true });
-    await rename(staging, entry);
+    try {
+      await rename(staging, entry);
+    } catch (err) {
+      // Another server process sharing the repository built the same entry first: equal hash,
+      // equal content, and it may already be loading those files, so keep it. Replace only
+      // an incomplete one (a writer that died half-way cannot leave one; a person might).
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      if ((await readCacheEntry(path.dirname(entry), hash))?.entry !== entry) {
+        await rm(entry, { recursive: true, force: true });
+        await rename(staging, entry);
+      }
+    }
     return entry;
-  } catch (err) {
+  } finally {
     await rm(staging, { recursive: true, force: true });
-    throw err;
   }
 }

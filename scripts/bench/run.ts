@@ -40,6 +40,8 @@ export interface BenchOptions {
   /** A model repository to use instead of the workload's own (the device check brings one). */
   readonly repository: string | undefined;
   readonly out: string;
+  /** File name stem of the run's JSON and CSV files. */
+  readonly name: string;
   readonly inProcessMs: number;
   /** Request parameter `precision` sent with every request (fp32, fp16, int8); none when undefined. */
   readonly precision: string | undefined;
@@ -73,7 +75,8 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
                            nereid-<precision> on the one server (workload mlp always has them)
   --int8-mode M            dynamic (default) or static int8 for --precisions on the OCR workloads
   --lift-tolerances        serve variants that fail their accuracy check anyway, to time them
-  --out DIR                where JSON and CSV go (default bench/runs/<time>-<workload>)`;
+  --out DIR                where JSON and CSV go (default bench/runs/<time>-<workload>)
+  --name NAME              file name stem of the JSON and CSV (default: the workload)`;
 
 /** Expands "1:64:x2", "4:16:4" or "1,2,8" into levels. */
 export function parseLevels(spec: string): number[] {
@@ -150,6 +153,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     url: get('url'),
     repository: get('repository'),
     out: get('out') ?? path.join(ROOT, 'bench', 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${workload}`),
+    name: get('name') ?? workload,
     inProcessMs: num('inprocess-ms', windowMs * 2),
     precision: get('precision'),
     precisions: get('precisions')?.split(',').map((p) => p.trim()),
@@ -420,9 +424,9 @@ function averageInProcess(rounds: readonly InProcessResult[]): InProcessResult {
 }
 
 /** Writes the run's JSON and one perf_analyzer CSV per target into `dir`; returns the JSON path. */
-export function writeRun(run: BenchRun, dir: string): string {
+export function writeRun(run: BenchRun, dir: string, name = run.workload.name): string {
   mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `${run.workload.name}`);
+  const base = path.join(dir, name);
   writeFileSync(`${base}.json`, `${JSON.stringify(run, null, 2)}\n`);
   for (const target of new Set(run.results.map((r) => r.target))) {
     writeFileSync(csvFileName(base, target), toPerfAnalyzerCsv(run.results.filter((r) => r.target === target), run.settings.mode));
@@ -472,7 +476,7 @@ async function main(): Promise<void> {
     return;
   }
   const run = await runBench(options);
-  const file = writeRun(run, options.out);
+  const file = writeRun(run, options.out, options.name);
   process.stdout.write(`\n${formatTable(run)}\n\nwrote ${file} (and per-target CSV); render with: npm run bench:report -- --input ${path.relative(ROOT, file)}\n`);
 }
 

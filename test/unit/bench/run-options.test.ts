@@ -27,6 +27,18 @@ describe('bench options', () => {
     assert.equal(parseOptions(['--help']), 'help');
   });
 
+  it('parses the precision options', () => {
+    const options = parseOptions(['--workload', 'ocr-rec', '--precisions', 'fp32, int8', '--int8-mode', 'static', '--lift-tolerances', '--name', 'ocr-rec-static']);
+    assert.notEqual(options, 'help');
+    if (options === 'help') return;
+    assert.deepEqual(options.precisions, ['fp32', 'int8']);
+    assert.equal(options.int8Mode, 'static');
+    assert.equal(options.liftTolerances, true);
+    assert.equal(options.name, 'ocr-rec-static');
+    const plain = parseOptions(['--workload', 'mlp']);
+    assert.ok(plain !== 'help' && plain.precisions === undefined && plain.int8Mode === 'dynamic' && !plain.liftTolerances && plain.name === 'mlp');
+  });
+
   it('applies --batch-size to the first dim of every input', () => {
     const inputs = resolveInputs(WORKLOADS['simple']!, new Map(), 4);
     assert.deepEqual(inputs.map((i) => i.shape), [

@@ -27,22 +27,8 @@ export interface BatchSizeStats {
 /** Why a request failed, as Triton's nv_inference_request_failure `reason` label says it. */
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
 
-/** The request-level figures of the requests one precision ran (Nereid's addition to Triton's shape). */
-export interface PrecisionStatistics {
-  readonly precision: Precision;
-  readonly inferenceCount: number;
-  readonly executionCount: number;
-  readonly success: DurationStat;
-  readonly fail: DurationStat;
-  readonly queue: DurationStat;
-  readonly computeInput: DurationStat;
-  readonly computeInfer: DurationStat;
-  readonly computeOutput: DurationStat;
-}
-
-export interface ModelStatisticsSnapshot {
-  /** ms since the epoch of the last completed execution; 0 = none yet. */
-  readonly lastInference: number;
+/** Counts and per-request phase durations of a set of requests (Triton's InferStatistics and counts). */
+export interface PhaseStatistics {
   /** Items inferred (a batch-8 request counts 8). */
   readonly inferenceCount: number;
   /** Model executions (a batch of many requests counts 1). */
@@ -53,6 +39,16 @@ export interface ModelStatisticsSnapshot {
   readonly computeInput: DurationStat;
   readonly computeInfer: DurationStat;
   readonly computeOutput: DurationStat;
+}
+
+/** The requests one precision ran (Nereid's addition to Triton's shape). */
+export interface PrecisionStatistics extends PhaseStatistics {
+  readonly precision: Precision;
+}
+
+export interface ModelStatisticsSnapshot extends PhaseStatistics {
+  /** ms since the epoch of the last completed execution; 0 = none yet. */
+  readonly lastInference: number;
   readonly batches: readonly BatchSizeStats[];
   readonly failures: Readonly<Record<FailureReason, number>>;
   /** Per precision that ran or failed requests, in fp32, fp16, int8 order. */

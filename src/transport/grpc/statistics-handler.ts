@@ -1,5 +1,5 @@
 import { InferError } from '../../core/errors.js';
-import type { DurationStat, ModelStatisticsSnapshot, PrecisionStatistics } from '../../core/statistics.js';
+import type { DurationStat, ModelStatisticsSnapshot, PhaseStatistics } from '../../core/statistics.js';
 import type { GRPCInferenceServiceServer, InferStatistics, ModelStatistics, StatisticDuration } from '../../generated/grpc_service.js';
 import type { ReadyModel } from '../../repository/model-registry.js';
 import type { ServiceContext } from './service-context.js';
@@ -31,7 +31,7 @@ function toProto(model: ReadyModel): ModelStatistics {
   const stats: ModelStatisticsSnapshot = model.servable.statistics();
   const duration = (d: DurationStat): StatisticDuration => ({ count: BigInt(d.count), ns: d.ns });
   const none = { count: 0n, ns: 0n };
-  const phases = (s: Omit<PrecisionStatistics, 'precision'>): InferStatistics => ({
+  const phases = (s: PhaseStatistics): InferStatistics => ({
     success: duration(s.success),
     fail: duration(s.fail),
     queue: duration(s.queue),

@@ -5,6 +5,10 @@
 import { fileURLToPath } from 'node:url';
 import { makeOcrRepository, type OcrPrecisionOptions } from '../make-ocr-repository.js';
 import { makePrecisionRepository } from '../make-precision-repository.js';
+import { seededRandom } from '../../src/backend/sample-inputs.js';
+
+/** Deterministic pseudo-random numbers (mulberry32), so a seed reproduces the data. */
+export { seededRandom };
 
 export interface InputSpec {
   readonly name: string;
@@ -70,18 +74,6 @@ export function resolveInputs(workload: Workload, shapes: ReadonlyMap<string, nu
     if (batchSize !== undefined) shape[0] = batchSize;
     return { ...input, shape };
   });
-}
-
-/** Deterministic pseudo-random numbers (mulberry32) so a seed reproduces the data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Raw little-endian bytes for one input: FP32 in [0, 1), INT32 in [-1000, 1000). */

@@ -8,7 +8,7 @@
  * nereid/echo and nereid/in-process ratios and writes JSON + perf_analyzer CSV.
  * `--help` lists the options.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,12 +189,14 @@ function encodeRequests(model: string, inputs: readonly InputSpec[], seed: numbe
  * version directories linked, its config as given, or (`fifo`) without dynamic batching.
  */
 async function singleModelRepository(repository: string, model: string, scratch: string, scheduling: 'as-configured' | 'fifo'): Promise<string> {
-  const dir = path.join(scratch, `serve-${scheduling}`);
+  // A folder per call: several targets may serve the same model side by side.
+  const dir = mkdtempSync(path.join(scratch, `serve-${scheduling}-`));
   const modelDir = path.join(dir, model);
   mkdirSync(modelDir, { recursive: true });
   const { sources } = await scanRepositories([repository]);
   const source = sources.find((s) => s.name === model)!;
-  for (const [version, versionDir] of source.versions) symlinkSync(versionDir, path.join(modelDir, String(version)));
+  // Versions and whatever else the model folder holds (calibration and validation samples).
+  for (const entry of readdirSync(source.dir)) if (entry !== 'config.pbtxt') symlinkSync(path.join(source.dir, entry), path.join(modelDir, entry));
   const config = parseModelConfigText(source.configText ?? '');
   if (scheduling === 'fifo') config.schedulingChoice = undefined;
   writeFileSync(path.join(modelDir, 'config.pbtxt'), formatModelConfigText(config));

@@ -29,16 +29,20 @@ async function startProcess(name: string, args: string[], ready: (entry: Record<
   const child: ChildProcess = spawn(process.execPath, args, { cwd: fileURLToPath(ROOT), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  /** The last error the server logged, to say why it did not start. */
+  let lastError = '';
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       try {
-        const found = ready(JSON.parse(line) as Record<string, unknown>);
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        if (typeof entry['level'] === 'number' && entry['level'] >= 50) lastError = line;
+        const found = ready(entry);
         if (found !== undefined) resolve(found);
       } catch {
         // not a JSON line
       }
     });
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready: ${stderr}`)));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before it was ready: ${stderr}${lastError}`)));
   });
   return {
     name,
@@ -61,7 +65,8 @@ export async function startNereid(name: string, repository: string, entry: 'dist
   const main = entry === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
   return startProcess(
     name,
-    [...main, '--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--log-format', 'json', ...extraArgs],
+    // Every port on loopback and chosen by the system: several servers run side by side.
+    [...main, '--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json', ...extraArgs],
     (entry) => {
       if (entry['msg'] === 'gRPC endpoint listening') port = entry['port'] as number;
       return entry['msg'] === 'server is ready' ? port : undefined;

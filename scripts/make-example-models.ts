@@ -64,7 +64,8 @@ export async function makeExampleModels(outDir: string): Promise<string[]> {
   const add = async (name: string, bytes: Uint8Array | null, config: ModelConfig) => {
     written.push(await writeModel(outDir, name, bytes, config));
   };
-  await add('simple', simpleModel(DataType.INT32), simpleConfig('simple', 'TYPE_INT32'));
+  // Dynamic batching on the INT32 model: concurrent clients share executions (and thread hops).
+  await add('simple', simpleModel(DataType.INT32), { ...simpleConfig('simple', 'TYPE_INT32'), extra: 'dynamic_batching { }' });
   await add('simple_int8', simpleModel(DataType.INT8), simpleConfig('simple_int8', 'TYPE_INT8'));
   await add('simple_string', simpleModel(DataType.STRING), simpleConfig('simple_string', 'TYPE_STRING'));
   // Identity backend, not ONNX: onnxruntime-node cuts input strings at NUL bytes, and

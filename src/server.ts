@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { tracing } from '@opentelemetry/sdk-node';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
@@ -12,6 +11,7 @@ import { buildVariantsInWorker } from './instance/variant-builder.js';
 import { createServable } from './servable-factory.js';
 import { ModelMetrics } from './telemetry/metrics.js';
 import { MetricsServer } from './telemetry/metrics-server.js';
+import { otlpSpanExporter } from './telemetry/span-exporter.js';
 import { TraceSettings } from './telemetry/trace-settings.js';
 import { OtelTracing } from './telemetry/tracing.js';
 import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
@@ -97,7 +97,7 @@ export class NereidServer implements ServerState {
     );
     const tracer = new OtelTracing({
       settings: traceSettings,
-      exporter: deps.spanExporter ?? new OTLPTraceExporter({ url: trace.url }),
+      exporter: deps.spanExporter ?? otlpSpanExporter(trace),
       processor: deps.spanExporter !== undefined ? 'simple' : 'batch',
       batch: trace.batch,
       resource: trace.resource,

@@ -152,7 +152,12 @@ const CLOCK_TICKS = 100;
 export async function startTraceSink(): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
     request.resume();
-    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    // An empty ExportTraceServiceResponse in the encoding the exporter sent.
+    request.on('end', () =>
+      request.headers['content-type'] === 'application/json'
+        ? response.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+        : response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(),
+    );
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

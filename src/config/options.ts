@@ -28,7 +28,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'disable-auto-complete-config', kind: 'bool', defaultText: 'false', description: 'Do not complete model configs from the ONNX graph.' },
   { name: 'backend-config', kind: 'list', envSeparator: ';', description: 'Backend setting as <backend>,<key>=<value>; supported: onnxruntime,default-max-batch-size=<n> (default 4).' },
   { name: 'exit-timeout-secs', kind: 'int', defaultText: '30', description: 'Seconds shutdown waits for requests in flight before cancelling them.' },
-  { name: 'trace-config', kind: 'list', envSeparator: ';', description: 'Tracing setting(s), Triton style: level=OFF|TIMESTAMPS, rate=N (every Nth request), count=N (-1 = unlimited), mode=opentelemetry, url=<OTLP/HTTP endpoint>, resource=key=value, bsp_max_queue_size=N, bsp_schedule_delay=ms, bsp_max_export_batch_size=N; several per flag joined by commas. OTEL_* variables are read too.' },
+  { name: 'trace-config', kind: 'list', envSeparator: ';', description: 'Tracing setting(s), Triton style: level=OFF|TIMESTAMPS, rate=N (every Nth request), count=N (-1 = unlimited), mode=opentelemetry, url=<OTLP/HTTP endpoint>, protocol=http/protobuf|http/json, resource=key=value, bsp_max_queue_size=N, bsp_schedule_delay=ms, bsp_max_export_batch_size=N; several per flag joined by commas. OTEL_* variables are read too.' },
   { name: 'allow-metrics', kind: 'bool', defaultText: 'true', description: 'Serve Prometheus metrics on --metrics-port.' },
   { name: 'metrics-address', kind: 'string', defaultText: '0.0.0.0', description: 'Address the metrics endpoint binds.' },
   { name: 'metrics-port', kind: 'int', defaultText: '8002', description: 'Port of the metrics endpoint (GET /metrics); 0 picks a free one.' },

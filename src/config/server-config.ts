@@ -31,6 +31,8 @@ export interface ServerConfig {
     readonly count: number;
     /** OTLP/HTTP endpoint. */
     readonly url: string;
+    /** OTLP/HTTP payload encoding: protobuf (OpenTelemetry's default) or JSON. */
+    readonly protocol: 'http/protobuf' | 'http/json';
     readonly resource: Readonly<Record<string, string>>;
     readonly batch: { readonly maxQueueSize?: number; readonly scheduledDelayMillis?: number; readonly maxExportBatchSize?: number };
   };

@@ -3,12 +3,15 @@ import type { ServerConfig } from './server-config.js';
 type TraceConfig = ServerConfig['trace'];
 
 const DEFAULT_URL = 'http://localhost:4318/v1/traces';
+/** OpenTelemetry's default for OTLP exporters; smaller and cheaper to encode than JSON. */
+const DEFAULT_PROTOCOL = 'http/protobuf';
 
 /**
  * Reads Triton-style `--trace-config` entries (each `key=value`, several per flag joined by
  * commas; an `opentelemetry,` prefix marks OpenTelemetry options) on top of the standard
  * OTEL_* variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT for the
- * URL, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES for the resource. Throws Error with a
+ * URL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL for the encoding,
+ * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES for the resource. Throws Error with a
  * message naming the bad entry.
  */
 export function parseTraceConfig(entries: readonly string[], env: NodeJS.ProcessEnv): TraceConfig {
@@ -16,6 +19,9 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
   let rate = 1000;
   let count = -1;
   let url = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? (env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined ? `${env['OTEL_EXPORTER_OTLP_ENDPOINT'].replace(/\/$/, '')}/v1/traces` : DEFAULT_URL);
+  const protocolVariable = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const fromEnv = env[protocolVariable];
+  let protocol = fromEnv === undefined || fromEnv === '' ? DEFAULT_PROTOCOL : otlpProtocol(fromEnv, protocolVariable);
   const resource: Record<string, string> = { 'service.name': env['OTEL_SERVICE_NAME'] ?? 'nereid' };
   for (const pair of (env['OTEL_RESOURCE_ATTRIBUTES'] ?? '').split(',').filter(Boolean)) {
     const [key, ...value] = pair.split('=');
@@ -54,6 +60,9 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
       case 'url':
         url = value;
         break;
+      case 'protocol':
+        protocol = otlpProtocol(value, key);
+        break;
       case 'resource': {
         const inner = value.indexOf('=');
         if (inner < 1) throw new Error(`invalid value '${value}' for resource: expected key=value`);
@@ -70,8 +79,15 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
         batch.maxExportBatchSize = integer(key, value, 1);
         break;
       default:
-        throw new Error(`unknown key '${key}'; known: level, rate, count, mode, url, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size`);
+        throw new Error(`unknown key '${key}'; known: level, rate, count, mode, url, protocol, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size`);
     }
   }
-  return { level, rate, count, url, resource, batch };
+  return { level, rate, count, url, protocol, resource, batch };
+}
+
+/** An OTLP protocol name as OpenTelemetry spells it; only the HTTP ones are exported. */
+function otlpProtocol(value: string, where: string): TraceConfig['protocol'] {
+  if (value === 'http/protobuf' || value === 'http/json') return value;
+  if (value === 'grpc') throw new Error(`invalid value 'grpc' for ${where}: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json`);
+  throw new Error(`invalid value '${value}' for ${where}: expected http/protobuf or http/json`);
 }

@@ -232,24 +232,26 @@ describe('observability: traces, metrics, logs and the settings RPCs', () => {
 });
 
 describe('OTLP/HTTP export', () => {
-  it('sends the spans to a real OTLP/HTTP receiver', async () => {
-    const bodies: string[] = [];
+  /** Serves `simple` once with every request traced to a real OTLP/HTTP receiver; returns what it received. */
+  async function exportOnce(extra: string): Promise<{ path: string; contentType: string; body: Buffer }[]> {
+    const posts: { path: string; contentType: string; body: Buffer }[] = [];
     const receiver = createServer((request, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        bodies.push(`${request.url} ${body}`);
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        const contentType = request.headers['content-type'] ?? '';
+        posts.push({ path: request.url ?? '', contentType, body: Buffer.concat(chunks) });
+        // An empty ExportTraceServiceResponse in the request's encoding.
+        if (contentType === 'application/json') response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        else response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       });
     });
     receiver.listen(0, '127.0.0.1');
     await once(receiver, 'listening');
     const port = (receiver.address() as { port: number }).port;
     const { logger, settings } = createLogging({ level: 'silent', format: 'json' });
-    const server = await NereidServer.start(testConfig([EXAMPLE_REPOSITORY], ['--trace-config', `level=TIMESTAMPS,rate=1,url=http://127.0.0.1:${port}/v1/traces,resource=deployment.environment=test`]), {
-      logger,
-      logControl: settings,
-    });
+    const traceConfig = `level=TIMESTAMPS,rate=1,url=http://127.0.0.1:${port}/v1/traces,resource=deployment.environment=test${extra}`;
+    const server = await NereidServer.start(testConfig([EXAMPLE_REPOSITORY], ['--trace-config', traceConfig]), { logger, logControl: settings });
     const client = new ProtoClient(`127.0.0.1:${server.port}`);
     try {
       await client.call('ModelInfer', simple({ id: 'exported' }));
@@ -258,12 +260,40 @@ describe('OTLP/HTTP export', () => {
       await server.stop();
       receiver.close();
     }
-    for (let i = 0; i < 50 && bodies.length === 0; i++) await sleep(20);
-    const payload = bodies.join('\n');
-    assert.match(payload, /^\/v1\/traces /, 'posted to the OTLP traces path');
-    for (const name of ['inference.GRPCInferenceService/ModelInfer', 'queue', 'h2d', 'compute', 'd2h', 'batch']) {
-      assert.ok(payload.includes(`"${name}"`), `span ${name} exported`);
+    for (let i = 0; i < 50 && posts.length === 0; i++) await sleep(20);
+    assert.ok(posts.length > 0, 'the receiver got an export');
+    return posts;
+  }
+
+  const SPANS = ['inference.GRPCInferenceService/ModelInfer', 'queue', 'h2d', 'compute', 'd2h', 'batch'];
+
+  it('sends the spans as OTLP protobuf by default', async () => {
+    const posts = await exportOnce('');
+    for (const post of posts) {
+      assert.equal(post.path, '/v1/traces', 'posted to the OTLP traces path');
+      assert.equal(post.contentType, 'application/x-protobuf');
     }
-    assert.ok(payload.includes('deployment.environment'), 'resource attributes exported');
+    const body = Buffer.concat(posts.map((p) => p.body));
+    assert.notEqual(body[0], '{'.charCodeAt(0), 'not JSON');
+    // Protobuf carries strings as length-prefixed UTF-8: each span name is a field of exactly its length.
+    for (const name of SPANS) {
+      const bytes = Buffer.from(name);
+      const at = body.indexOf(Buffer.concat([Buffer.from([bytes.length]), bytes]));
+      assert.ok(at > 0, `span ${name} exported`);
+    }
+    assert.ok(body.includes('deployment.environment'), 'resource attributes exported');
+  });
+
+  it('sends the spans as OTLP JSON with protocol=http/json', async () => {
+    const posts = await exportOnce(',protocol=http/json');
+    assert.deepEqual([...new Set(posts.map((p) => `${p.path} ${p.contentType}`))], ['/v1/traces application/json']);
+    const spans = posts.flatMap((p) => {
+      const payload = JSON.parse(p.body.toString()) as { resourceSpans: { resource: { attributes: { key: string }[] }; scopeSpans: { spans: { name: string }[] }[] }[] };
+      return payload.resourceSpans.flatMap((r) => {
+        assert.ok(r.resource.attributes.some((a) => a.key === 'deployment.environment'), 'resource attributes exported');
+        return r.scopeSpans.flatMap((s) => s.spans.map((span) => span.name));
+      });
+    });
+    for (const name of SPANS) assert.ok(spans.includes(name), `span ${name} exported`);
   });
 });

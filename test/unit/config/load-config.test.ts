@@ -36,7 +36,7 @@ describe('loadConfig', () => {
       autoCompleteConfig: true,
       defaultMaxBatchSize: 4,
       exitTimeoutSecs: 30,
-      trace: { level: 'OFF', rate: 1000, count: -1, url: 'http://localhost:4318/v1/traces', resource: { 'service.name': 'nereid' }, batch: {} },
+      trace: { level: 'OFF', rate: 1000, count: -1, url: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', resource: { 'service.name': 'nereid' }, batch: {} },
       metrics: { enabled: true, address: '0.0.0.0', port: 8002 },
       log: { level: 'info', format: 'json' },
     });
@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       rate: 1,
       count: 10,
       url: 'http://collector:4318/v1/traces',
+      protocol: 'http/protobuf',
       resource: { 'service.name': 'ocr', team: 'vision', region: 'eu', pod: 'a' },
       batch: { scheduledDelayMillis: 200 },
     });
@@ -58,6 +59,15 @@ describe('loadConfig', () => {
     rejects([...REPO, '--trace-config', 'mode=triton'], "--trace-config: invalid value 'triton' for mode: Nereid supports mode=opentelemetry only");
     rejects([...REPO, '--trace-config', 'rate=often'], "--trace-config: invalid value 'often' for rate: expected an integer >= 0");
     rejects([...REPO, '--trace-config', 'colour=blue'], /^--trace-config: unknown key 'colour'/);
+  });
+
+  it('chooses the OTLP encoding from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL or protocol=, protobuf by default', () => {
+    assert.equal(run([...REPO], { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).trace.protocol, 'http/json');
+    const both = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' };
+    assert.equal(run([...REPO], both).trace.protocol, 'http/protobuf', 'the traces variable wins over the general one');
+    assert.equal(run([...REPO, '--trace-config', 'protocol=http/json'], both).trace.protocol, 'http/json', 'the flag wins over the variables');
+    rejects([...REPO, '--trace-config', 'protocol=grpc'], "--trace-config: invalid value 'grpc' for protocol: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json");
+    rejects([...REPO], "--trace-config: invalid value 'xml' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected http/protobuf or http/json", { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'xml' });
   });
 
   it('returns help and version requests', () => {

@@ -94,6 +94,14 @@ export function targetsOf(run: BenchRun): string[] {
   return [...new Set([...run.targets, ...run.results.map((r) => r.target)])];
 }
 
+/**
+ * Targets with rows per load level: every target but the in-process baseline, which has
+ * its own section (batch sizes, not load levels).
+ */
+export function loadTargetsOf(run: BenchRun): string[] {
+  return targetsOf(run).filter((t) => run.results.some((r) => r.target === t));
+}
+
 /** A target's rows by increasing level. */
 export function rowsOf(run: BenchRun, target: string): ResultRow[] {
   return run.results.filter((r) => r.target === target).sort((a, b) => a.level - b.level);
@@ -133,7 +141,7 @@ export interface RatioTable {
  * target and to the in-process best, at each level the subject shares with all other targets.
  */
 export function ratioTable(run: BenchRun): RatioTable {
-  const targets = targetsOf(run);
+  const targets = loadTargetsOf(run);
   const subject = targets.includes('nereid') ? 'nereid' : (targets[0] ?? null);
   if (subject === null) return { subject, others: [], rows: [] };
   const others = targets.filter((t) => t !== subject);
@@ -234,7 +242,7 @@ function inProcessSection(run: BenchRun): string {
   ];
   const header = ['', 'Batch', 'Items/s', 'p50 (ms)', 'p99 (ms)'];
   const lines = [
-    `ONNX Runtime in the benchmark process, on the same model: ${ip.sessions} session(s) × ${ip.threadsPerSession} thread(s). ` +
+    `ONNX Runtime alone in a child process of the benchmark (no server, no transport), on the same model: ${ip.sessions} session(s) × ${ip.threadsPerSession} thread(s). ` +
       'This is the compute limit a server can approach.',
     '',
     mdTable(
@@ -381,7 +389,7 @@ export function renderMarkdown(run: BenchRun, base: string): string {
       'columns follow perf_analyzer (Network+Server Send/Recv = mean latency minus the other parts).',
     '',
   );
-  for (const target of targetsOf(run)) out.push(targetSection(run, base, target), '');
+  for (const target of loadTargetsOf(run)) out.push(targetSection(run, base, target), '');
 
   out.push('## In-process baseline', '', inProcessSection(run), '');
   out.push('## Ratios', '', ratioSection(run), '');
@@ -612,7 +620,7 @@ export function renderThroughputSvg(run: BenchRun): string {
     xLabel: levelLabel(run) + (useLog2(run) ? ', log2 scale' : ''),
     yLabel: 'Throughput (infer/s)',
     log2X: useLog2(run),
-    series: targetsOf(run).map((target, i) => ({
+    series: loadTargetsOf(run).map((target, i) => ({
       label: target,
       color: PALETTE[i % PALETTE.length]!,
       points: rowsOf(run, target).map((r) => [r.level, r.inferPerSec] as const),
@@ -826,7 +834,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const written: [string, string][] = [
       [path.join(dir, `${base}.md`), renderMarkdown(run, base)],
       [path.join(dir, throughputSvgName(base)), renderThroughputSvg(run)],
-      ...targetsOf(run).map((t): [string, string] => [path.join(dir, latencySvgName(base, t)), renderLatencySvg(run, t)]),
+      ...loadTargetsOf(run).map((t): [string, string] => [path.join(dir, latencySvgName(base, t)), renderLatencySvg(run, t)]),
     ];
     for (const [out, text] of written) {
       await writeFile(out, text);

@@ -285,6 +285,17 @@ describe('ratioTable', () => {
     );
   });
 
+  it('leaves the in-process baseline out of the per-level ratios and target sections, as real runs list it', () => {
+    const run = { ...RUN, targets: ['nereid', 'echo', 'inprocess'] };
+    const t = ratioTable(run);
+    assert.deepEqual(t.others, ['echo']);
+    assert.equal(t.rows.length, 3);
+    const md = renderMarkdown(run, 'run');
+    assert.doesNotMatch(md, /No level was measured/);
+    assert.doesNotMatch(md, /### inprocess/);
+    assert.match(md, /Targets: `nereid`, `echo`, `inprocess`/);
+  });
+
   it('falls back to the first target when there is no nereid', () => {
     const t = ratioTable({ ...RUN, targets: ['b', 'a'], results: [row('a', 1, 50), row('b', 1, 100)] });
     assert.equal(t.subject, 'b');

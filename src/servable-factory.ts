@@ -30,7 +30,7 @@ export async function createServable(spec: ServableSpec, logger: Logger, observe
       : new FifoScheduler(pool, runner, stats, systemClock);
   return {
     infer: (request, signal) => scheduler.enqueue(request, signal),
-    inflight: () => scheduler.inflight(),
+    pending: () => scheduler.pending(),
     instances: () => pool.statuses(),
     statistics: () => stats.snapshot(),
     crashInstance: (name: string) => pool.crash(name),

@@ -110,7 +110,7 @@ export class NereidServer implements ServerState {
         name: m.info.name,
         version: m.info.version,
         statistics: () => m.servable.statistics(),
-        inflight: () => m.servable.inflight(),
+        pending: () => m.servable.pending(),
         instances: () => m.servable.instances(),
       })),
     );

@@ -23,8 +23,8 @@ export interface InstanceStatus {
 export interface Servable {
   /** Queues a validated request; settles when its response is ready or it fails. */
   infer(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse>;
-  /** Requests queued or running. */
-  inflight(): number;
+  /** Requests waiting in the scheduler's queue, not yet executing (Triton's pending count). */
+  pending(): number;
   instances(): readonly InstanceStatus[];
   /** Cumulative statistics since the version loaded. */
   statistics(): ModelStatisticsSnapshot;

@@ -15,7 +15,6 @@ import type { StatisticsRecorder } from './statistics-recorder.js';
  */
 export class BatchRunner {
   private running = 0;
-  private runningRequests = 0;
   private readonly idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -26,15 +25,9 @@ export class BatchRunner {
     private readonly observer?: ExecutionObserver,
   ) {}
 
-  /** Requests in the batches currently executing. */
-  get activeRequests(): number {
-    return this.runningRequests;
-  }
-
   /** Runs `batch` on `executor`; never rejects (failures settle the batch's requests). */
   async run(executor: Executor, batch: Batch): Promise<void> {
     this.running += 1;
-    this.runningRequests += batch.entries.length;
     const dispatchAt = this.clock.now();
     try {
       let execution;
@@ -84,7 +77,6 @@ export class BatchRunner {
       batch.fail(error);
     } finally {
       this.running -= 1;
-      this.runningRequests -= batch.entries.length;
       if (this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }

@@ -78,8 +78,8 @@ export class DynamicBatcher implements Scheduler {
     });
   }
 
-  inflight(): number {
-    return this.queue.size + this.runner.activeRequests;
+  pending(): number {
+    return this.queue.size;
   }
 
   async stop(): Promise<void> {

@@ -47,8 +47,8 @@ export class FifoScheduler implements Scheduler {
     });
   }
 
-  inflight(): number {
-    return this.queue.length + this.runner.activeRequests;
+  pending(): number {
+    return this.queue.length;
   }
 
   async stop(): Promise<void> {

@@ -12,8 +12,8 @@ export interface Scheduler {
    * reason (an InferError) is the rejection.
    */
   enqueue(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse>;
-  /** Requests queued or running. */
-  inflight(): number;
+  /** Requests waiting in the queue, not yet handed to an instance. */
+  pending(): number;
   /** Rejects queued requests with SERVER_STOPPING and waits for running ones. */
   stop(): Promise<void>;
 }

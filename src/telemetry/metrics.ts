@@ -9,7 +9,7 @@ export interface MeteredModel {
   readonly name: string;
   readonly version: number;
   statistics(): ModelStatisticsSnapshot;
-  inflight(): number;
+  pending(): number;
   instances(): readonly InstanceStatus[];
 }
 
@@ -64,7 +64,7 @@ export class ModelMetrics implements ExecutionObserver {
       registers: [registry],
       collect() {
         this.reset();
-        for (const model of sources()) this.set({ model: model.name, version: String(model.version) }, model.inflight());
+        for (const model of sources()) this.set({ model: model.name, version: String(model.version) }, model.pending());
       },
     });
     new Counter({

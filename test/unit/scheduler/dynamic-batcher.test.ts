@@ -322,7 +322,7 @@ describe('DynamicBatcher', () => {
       await settle();
       assert.equal(blocker!.status, 'fulfilled', 'the running request was not affected');
       assert.equal(h.pool.calls.length, 1, 'the timed-out request never reached an instance');
-      assert.equal(h.batcher.inflight(), 0, 'nothing in flight');
+      assert.equal(h.batcher.pending(), 0, 'nothing pending');
     });
 
     it('REJECT: a request may lower the timeout with its own `timeout` parameter', async () => {
@@ -615,16 +615,16 @@ describe('DynamicBatcher', () => {
     });
   });
 
-  describe('inflight', () => {
-    it('counts queued requests', async () => {
+  describe('pending', () => {
+    it('counts queued requests, not the running one', async () => {
       const h = setup();
       await h.occupy();
       h.send(1);
       h.send(2);
-      assert.equal(h.batcher.inflight(), 3, 'the running blocker and two queued');
+      assert.equal(h.batcher.pending(), 2, 'two queued behind the running blocker');
     });
 
-    it('counts every request of a running batch', async () => {
+    it('leaves out every request of a running batch', async () => {
       const h = setup();
       await h.occupy();
       for (let m = 1; m <= 3; m++) h.send(m);
@@ -632,7 +632,7 @@ describe('DynamicBatcher', () => {
       await settle();
       h.send(4);
       h.send(5);
-      assert.equal(h.batcher.inflight(), 5, 'a batch of 3 running and 2 queued are 5 requests');
+      assert.equal(h.batcher.pending(), 2, 'a batch of 3 running and 2 queued: 2 pending');
     });
   });
 

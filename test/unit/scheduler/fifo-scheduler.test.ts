@@ -93,7 +93,7 @@ describe('FifoScheduler', () => {
     await settle();
     assert.equal(cancelled.status, 'rejected', 'rejected at once');
     assert.equal(cancelled.error, reason, 'with the abort reason');
-    assert.equal(h.scheduler.inflight(), 2, 'r1 running and r3 queued');
+    assert.equal(h.scheduler.pending(), 1, 'r1 running, only r3 pending');
     h.pool.calls[0]!.finish();
     await settle();
     assert.deepEqual(h.pool.calls[1]!.markers, [3], 'r3 runs next; r2 never does');

@@ -220,7 +220,11 @@ export class ModelRegistry {
         info = { ...info, precision: variants.choice };
         config = { ...config, parameters: { ...config.parameters, ...variants.parameters } };
       }
-      const spec = { info, config, backend, instances: definition.instances, scheduling: schedulingPolicyFromConfig(config) };
+      const scheduling = schedulingPolicyFromConfig(config);
+      if (scheduling.kind === 'fifo' && config.schedulingChoice?.$case === 'dynamicBatching') {
+        logger.warn('dynamic_batching has no effect with max_batch_size 0 (the model does not batch); requests are scheduled first in, first out');
+      }
+      const spec = { info, config, backend, instances: definition.instances, scheduling };
       const servable = await this.options.createServable(spec, logger);
       state.ready = { info, config, servable };
       state.state = 'READY';

@@ -37,7 +37,6 @@ export function validateModelConfig(config: ModelConfig): void {
   if (scheduling?.$case === 'ensembleScheduling') fail('ensemble_scheduling is not supported');
   if (scheduling?.$case === 'dynamicBatching') {
     const batching = scheduling.value;
-    if (config.maxBatchSize === 0) fail('dynamic_batching requires max_batch_size > 0');
     for (const size of batching.preferredBatchSize) {
       if (size < 1 || size > config.maxBatchSize) {
         fail(`dynamic batching preferred size ${size} must be between 1 and max_batch_size ${config.maxBatchSize}`);

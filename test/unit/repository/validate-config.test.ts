@@ -154,10 +154,11 @@ describe('validateModelConfig', () => {
       );
     });
 
-    it('needs max_batch_size > 0 for dynamic batching', () => {
+    it('accepts dynamic batching with max_batch_size 0 (scheduled FIFO), but not a preferred size above it', () => {
+      assert.doesNotThrow(() => validateModelConfig(simple({ maxBatchSize: 0, schedulingChoice: { $case: 'dynamicBatching', value: ModelDynamicBatching.fromPartial({}) } })));
       rejects(
-        simple({ maxBatchSize: 0, schedulingChoice: { $case: 'dynamicBatching', value: ModelDynamicBatching.fromPartial({}) } }),
-        "model 'simple': dynamic_batching requires max_batch_size > 0",
+        simple({ maxBatchSize: 0, schedulingChoice: { $case: 'dynamicBatching', value: ModelDynamicBatching.fromPartial({ preferredBatchSize: [2] }) } }),
+        "model 'simple': dynamic batching preferred size 2 must be between 1 and max_batch_size 0",
       );
     });
 

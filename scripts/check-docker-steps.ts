@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       .map((a: string, i: number, all: string[]) => (all[i - 1] === '--grpc-port' ? '0' : a));
     const [command, ...args] = argv;
     console.log(`[${target}] starting: ${command} ${args.join(' ')}`);
-    const child = spawn(command === 'node' ? process.execPath : command!, [...args, '--grpc-address', '127.0.0.1', '--log-format', 'json'], {
+    const child = spawn(command === 'node' ? process.execPath : command!, [...args, '--grpc-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'], {
       cwd: path.join(image.dir, image.workdir),
       env: image.env,
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,7 +1,11 @@
 /**
  * Sends the same seeded inputs to two servers (a reference, e.g. the CPU provider, and a
  * candidate, e.g. WebGPU) and compares their outputs: max absolute error, relative L2
- * error and, for classifier-shaped outputs, top-1 agreement. Prints one JSON object.
+ * error and, for classifier-shaped outputs, top-1 agreement. Prints one JSON object, with
+ * whether the figures are within tolerance: relative L2 at most 1e-3 for fp32 (kernels and
+ * summation order differ across providers) and 0.05 for fp16 (the server's default
+ * `max_relative_error`), top-1 agreement at least 0.99 (its `min_top1_agreement`). Exits 1
+ * when they are not.
  *
  * Usage: node compare-outputs.js <reference host:port> <candidate host:port> <model> <shape d0,d1,..> [precision] [count]
  */
@@ -58,4 +62,9 @@ try {
   a.close();
   b.close();
 }
-console.log(JSON.stringify({ model, shape, precision: precision ?? 'fp32', requests: count, maxAbsError: maxAbs, relativeL2Error: Math.sqrt(diff2 / ref2), top1Agreement: agree / rows }));
+const relativeL2Error = Math.sqrt(diff2 / ref2);
+const top1Agreement = agree / rows;
+const tolerance = { maxRelativeL2Error: precision === 'fp16' ? 0.05 : 1e-3, minTop1Agreement: 0.99 };
+const within = relativeL2Error <= tolerance.maxRelativeL2Error && top1Agreement >= tolerance.minTop1Agreement;
+console.log(JSON.stringify({ model, shape, precision: precision || 'fp32', candidate, requests: count, maxAbsError: maxAbs, relativeL2Error, top1Agreement, tolerance, within }));
+if (!within) process.exitCode = 1;

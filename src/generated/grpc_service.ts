@@ -249,7 +249,17 @@ export interface InferBatchStatistics {
   batchSize: bigint;
   computeInput?: StatisticDuration | undefined;
   computeInfer?: StatisticDuration | undefined;
-  computeOutput?: StatisticDuration | undefined;
+  computeOutput?:
+    | StatisticDuration
+    | undefined;
+  /**
+   * Nereid extension, not in Triton (whose clients skip unknown fields): main-thread time of
+   * these executions (copying inputs into the staging buffers and splitting outputs into
+   * responses; the run itself is on the instance's worker thread), and the requests they
+   * served, so main_thread.ns / request_count is the main thread's cost per request.
+   */
+  mainThread?: StatisticDuration | undefined;
+  requestCount: bigint;
 }
 
 /** Memory held by a loaded model. */
@@ -4084,7 +4094,14 @@ export const InferResponseStatistics: MessageFns<InferResponseStatistics> = {
 };
 
 function createBaseInferBatchStatistics(): InferBatchStatistics {
-  return { batchSize: 0n, computeInput: undefined, computeInfer: undefined, computeOutput: undefined };
+  return {
+    batchSize: 0n,
+    computeInput: undefined,
+    computeInfer: undefined,
+    computeOutput: undefined,
+    mainThread: undefined,
+    requestCount: 0n,
+  };
 }
 
 export const InferBatchStatistics: MessageFns<InferBatchStatistics> = {
@@ -4103,6 +4120,15 @@ export const InferBatchStatistics: MessageFns<InferBatchStatistics> = {
     }
     if (message.computeOutput !== undefined) {
       StatisticDuration.encode(message.computeOutput, writer.uint32(34).fork()).join();
+    }
+    if (message.mainThread !== undefined) {
+      StatisticDuration.encode(message.mainThread, writer.uint32(8002).fork()).join();
+    }
+    if (message.requestCount !== 0n) {
+      if (BigInt.asUintN(64, message.requestCount) !== message.requestCount) {
+        throw new globalThis.Error("value provided for field message.requestCount of type uint64 too large");
+      }
+      writer.uint32(8008).uint64(message.requestCount);
     }
     return writer;
   },
@@ -4152,6 +4178,22 @@ export const InferBatchStatistics: MessageFns<InferBatchStatistics> = {
             message.computeOutput = StatisticDuration.decode(reader, reader.uint32());
             continue;
           }
+          case 1000: {
+            if (tag !== 8002) {
+              break;
+            }
+
+            message.mainThread = StatisticDuration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 1001: {
+            if (tag !== 8008) {
+              break;
+            }
+
+            message.requestCount = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4186,6 +4228,16 @@ export const InferBatchStatistics: MessageFns<InferBatchStatistics> = {
         : isSet(object.compute_output)
         ? StatisticDuration.fromJSON(object.compute_output)
         : undefined,
+      mainThread: isSet(object.mainThread)
+        ? StatisticDuration.fromJSON(object.mainThread)
+        : isSet(object.main_thread)
+        ? StatisticDuration.fromJSON(object.main_thread)
+        : undefined,
+      requestCount: isSet(object.requestCount)
+        ? BigInt(object.requestCount)
+        : isSet(object.request_count)
+        ? BigInt(object.request_count)
+        : 0n,
     };
   },
 
@@ -4202,6 +4254,12 @@ export const InferBatchStatistics: MessageFns<InferBatchStatistics> = {
     }
     if (message.computeOutput !== undefined) {
       obj.computeOutput = StatisticDuration.toJSON(message.computeOutput);
+    }
+    if (message.mainThread !== undefined) {
+      obj.mainThread = StatisticDuration.toJSON(message.mainThread);
+    }
+    if (message.requestCount !== 0n) {
+      obj.requestCount = message.requestCount.toString();
     }
     return obj;
   },
@@ -4221,6 +4279,12 @@ export const InferBatchStatistics: MessageFns<InferBatchStatistics> = {
     message.computeOutput = (object.computeOutput !== undefined && object.computeOutput !== null)
       ? StatisticDuration.fromPartial(object.computeOutput)
       : undefined;
+    message.mainThread = (object.mainThread !== undefined && object.mainThread !== null)
+      ? StatisticDuration.fromPartial(object.mainThread)
+      : undefined;
+    message.requestCount = (object.requestCount !== undefined && object.requestCount !== null)
+      ? BigInt(object.requestCount)
+      : 0n;
     return message;
   },
 };

@@ -49,7 +49,7 @@ interface Stats {
   inference_count: number;
   execution_count: number;
   inference_stats: Record<'success' | 'fail' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output', Duration>;
-  batch_stats: { batch_size: number; compute_infer: Duration }[];
+  batch_stats: { batch_size: number; compute_infer: Duration; main_thread: Duration; request_count: number }[];
 }
 
 describe('scheduling: dynamic batching, queue policies and ModelStatistics', () => {
@@ -91,9 +91,19 @@ describe('scheduling: dynamic batching, queue policies and ModelStatistics', () 
       ],
       'batch sizes executed',
     );
+    // Nereid's extension: main-thread time per batch size and the requests it served.
+    assert.deepEqual(
+      s.batch_stats.map((b) => [b.batch_size, b.main_thread.count, b.request_count]),
+      [
+        [1, 1, 1],
+        [6, 1, 6],
+      ],
+      'main-thread executions and requests per batch size',
+    );
+    for (const b of s.batch_stats) assert.ok(b.main_thread.ns > 0, `main-thread time recorded for batch ${b.batch_size}`);
   });
 
-  it('counts statistics exactly for a known sequence (FIFO model)', async () => {
+  it('counts statistics exactly for a known sequence of requests sent one at a time', async () => {
     const request = (batch: number) => ({
       model_name: 'simple',
       inputs: [
@@ -113,7 +123,7 @@ describe('scheduling: dynamic batching, queue policies and ModelStatistics', () 
     assert.equal(s.name, 'simple');
     assert.equal(s.version, '1');
     assert.equal(s.inference_count, 6, 'items: 1 + 1 + 3 + 1');
-    assert.equal(s.execution_count, 4, 'one execution per request without dynamic batching');
+    assert.equal(s.execution_count, 4, 'one execution per request: each arrives after the last finished');
     const is = s.inference_stats;
     for (const phase of ['success', 'queue', 'compute_input', 'compute_infer', 'compute_output'] as const) {
       assert.equal(is[phase].count, 4, `${phase} count`);

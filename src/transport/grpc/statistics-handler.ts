@@ -53,6 +53,8 @@ function toProto(model: ReadyModel): ModelStatistics {
       computeInput: duration(b.computeInput),
       computeInfer: duration(b.computeInfer),
       computeOutput: duration(b.computeOutput),
+      mainThread: duration(b.mainThread),
+      requestCount: BigInt(b.requests),
     })),
     memoryUsage: [],
     responseStats: {},

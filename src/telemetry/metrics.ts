@@ -69,14 +69,15 @@ export class ModelMetrics implements ExecutionObserver {
     });
     new Counter({
       name: 'nereid_instance_executions_total',
+      // `lane`, not `instance`: Prometheus keeps `instance` for the scrape target.
       help: 'Model executions per instance (lane), with the execution provider and device it runs on',
-      labelNames: [...LABELS, 'instance', 'provider', 'device'],
+      labelNames: [...LABELS, 'lane', 'provider', 'device'],
       registers: [registry],
       collect() {
         this.reset();
         for (const model of sources()) {
           for (const instance of model.instances()) {
-            const labels = { model: model.name, version: String(model.version), instance: instance.name, provider: instance.executionProvider, device: `${instance.executionProvider}:${instance.deviceId}` };
+            const labels = { model: model.name, version: String(model.version), lane: instance.name, provider: instance.executionProvider, device: `${instance.executionProvider}:${instance.deviceId}` };
             this.inc(labels, instance.executions);
           }
         }

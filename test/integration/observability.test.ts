@@ -166,6 +166,9 @@ describe('observability: traces, metrics, logs and the settings RPCs', () => {
     assert.ok(value('nereid_inference_batch_size_sum', perPrecision) >= stats.inference_count, 'batch size histogram');
     assert.equal(value('nereid_precision_inference_count', perPrecision), stats.inference_count, 'a model without precision settings runs fp32');
     assert.equal(value('nereid_precision_request_success', perPrecision), is.success.count);
+    const lanes = [...text.matchAll(/^nereid_instance_executions_total\{model="simple",version="1",lane="(simple_\d+_\d+)",provider="cpu",device="cpu:0"\} (\S+)$/gm)];
+    assert.ok(lanes.length > 0, 'executions per instance lane, with provider and device');
+    assert.equal(lanes.reduce((sum, m) => sum + Number(m[2]), 0), stats.execution_count, 'the lanes share every execution');
     assert.match(text, /^nodejs_eventloop_lag_seconds /m, 'event-loop metrics');
     assert.match(text, /^process_cpu_user_seconds_total /m, 'process metrics');
   });

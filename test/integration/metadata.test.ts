@@ -94,9 +94,20 @@ describe('server, model metadata and health RPCs', () => {
   });
 
   it('every other RPC answers UNIMPLEMENTED with its name', async () => {
-    for (const rpc of ['RepositoryIndex', 'RepositoryModelLoad', 'SystemSharedMemoryStatus', 'CudaSharedMemoryRegister']) {
+    const unary = ['RepositoryIndex', 'RepositoryModelLoad', 'RepositoryModelUnload', 'SystemSharedMemoryStatus', 'SystemSharedMemoryRegister', 'SystemSharedMemoryUnregister', 'CudaSharedMemoryStatus', 'CudaSharedMemoryRegister', 'CudaSharedMemoryUnregister'];
+    for (const rpc of unary) {
       await assertGrpcError(t.client.call(rpc, {}), status.UNIMPLEMENTED, new RegExp(`^${rpc} is not implemented by this server yet`));
     }
+    // The bidirectional stream fails as a stream does: with an error status, not a reply.
+    const stream = (t.client.inference as any).ModelStreamInfer();
+    const error = await new Promise<{ code: number; details: string }>((resolve) => {
+      stream.on('data', () => assert.fail('no stream responses expected'));
+      stream.on('error', resolve);
+      stream.write({ model_name: 'simple' });
+    });
+    assert.equal(error.code, status.UNIMPLEMENTED);
+    assert.match(error.details, /^ModelStreamInfer is not implemented by this server yet/);
+    assert.equal((await t.client.healthCheck('')).status, 'SERVING', 'the server is still healthy');
   });
 
   it('serves gRPC reflection for the inference and health services', async () => {

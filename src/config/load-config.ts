@@ -22,8 +22,14 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, term
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   if (argv.includes('--version')) return { kind: 'version' };
   const values = readEnv(env);
-  for (const [name, list] of readArgv(argv)) values.set(name, list);
-  return { kind: 'run', config: deepFreeze(buildConfig(values, terminal, env)) };
+  const fromEnv = new Set(values.keys());
+  for (const [name, list] of readArgv(argv)) {
+    values.set(name, list);
+    fromEnv.delete(name);
+  }
+  // Errors name what the user wrote: the flag, or the variable that stood in for it.
+  const label = (name: string) => (fromEnv.has(name) ? `${envName(findOption(name))} (--${name})` : `--${name}`);
+  return { kind: 'run', config: deepFreeze(buildConfig(values, terminal, env, label)) };
 }
 
 function readArgv(argv: readonly string[]): RawValues {
@@ -63,14 +69,14 @@ function findOption(name: string): OptionSpec {
   return option;
 }
 
-function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEnv): ServerConfig {
+function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEnv, label: (name: string) => string): ServerConfig {
   const str = (name: string, fallback: string) => values.get(name)?.at(-1) ?? fallback;
   const int = (name: string, fallback: number, min: number, max: number) => {
     const raw = values.get(name)?.at(-1);
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!/^-?\d+$/.test(raw.trim()) || value < min || value > max) {
-      throw new ConfigError(`invalid value '${raw}' for --${name}: expected an integer from ${min} to ${max}`);
+      throw new ConfigError(`invalid value '${raw}' for ${label(name)}: expected an integer from ${min} to ${max}`);
     }
     return value;
   };
@@ -79,12 +85,12 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
     if (raw === undefined) return fallback;
     if (/^(true|1|yes|on)$/i.test(raw)) return true;
     if (/^(false|0|no|off)$/i.test(raw)) return false;
-    throw new ConfigError(`invalid value '${raw}' for --${name}: expected true or false`);
+    throw new ConfigError(`invalid value '${raw}' for ${label(name)}: expected true or false`);
   };
   const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
     const raw = str(name, fallback);
     if (!(allowed as readonly string[]).includes(raw)) {
-      throw new ConfigError(`invalid value '${raw}' for --${name}: expected one of ${allowed.join(', ')}`);
+      throw new ConfigError(`invalid value '${raw}' for ${label(name)}: expected one of ${allowed.join(', ')}`);
     }
     return raw as T;
   };
@@ -98,7 +104,7 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
   try {
     trace = parseTraceConfig(values.get('trace-config') ?? [], env);
   } catch (err) {
-    throw new ConfigError(`--trace-config: ${(err as Error).message}`);
+    throw new ConfigError(`${label('trace-config')}: ${(err as Error).message}`);
   }
   return {
     modelRepositories: repositories,
@@ -114,7 +120,7 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
     exitOnError: bool('exit-on-error', false),
     strictReadiness: bool('strict-readiness', true),
     autoCompleteConfig: !bool('disable-auto-complete-config', false),
-    defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? []),
+    defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? [], label('backend-config')),
     exitTimeoutSecs: int('exit-timeout-secs', 30, 0, 86_400),
     trace,
     metrics: {
@@ -129,12 +135,12 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
   };
 }
 
-function backendSetting(entries: readonly string[]): number {
+function backendSetting(entries: readonly string[], where: string): number {
   let maxBatch = 4;
   for (const entry of entries) {
     const match = /^onnxruntime,default-max-batch-size=(\d+)$/.exec(entry);
     if (match === null) {
-      throw new ConfigError(`invalid value '${entry}' for --backend-config: supported is onnxruntime,default-max-batch-size=<n>`);
+      throw new ConfigError(`invalid value '${entry}' for ${where}: supported is onnxruntime,default-max-batch-size=<n>`);
     }
     maxBatch = Number(match[1]);
   }

@@ -183,8 +183,11 @@ describe('loadConfig', () => {
       },
     );
 
-    it('names the flag when a variable has a bad value', () => {
-      rejects(REPO, "invalid value 'abc' for --grpc-port: expected an integer from 0 to 65535", { NEREID_GRPC_PORT: 'abc' });
+    it('names the variable, and its flag, when a variable has a bad value', () => {
+      rejects(REPO, "invalid value 'abc' for NEREID_GRPC_PORT (--grpc-port): expected an integer from 0 to 65535", { NEREID_GRPC_PORT: 'abc' });
+      rejects(REPO, "invalid value 'maybe' for NEREID_STRICT_READINESS (--strict-readiness): expected true or false", { NEREID_STRICT_READINESS: 'maybe' });
+      rejects(REPO, /^NEREID_TRACE_CONFIG \(--trace-config\): invalid value 'LOUD' for level/, { NEREID_TRACE_CONFIG: 'level=LOUD' });
+      assert.equal(run([...REPO, '--grpc-port', '9000'], { NEREID_GRPC_PORT: 'abc' }).grpc.port, 9000, 'a flag replaces the variable, bad value and all');
     });
   });
 

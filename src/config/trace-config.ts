@@ -88,6 +88,10 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
 /** An OTLP protocol name as OpenTelemetry spells it; only the HTTP ones are exported. */
 function otlpProtocol(value: string, where: string): TraceConfig['protocol'] {
   if (value === 'http/protobuf' || value === 'http/json') return value;
-  if (value === 'grpc') throw new Error(`invalid value 'grpc' for ${where}: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json`);
+  if (value === 'grpc') {
+    // A general OTLP setting may serve other services; say how to override it for Nereid alone.
+    const override = where === 'OTEL_EXPORTER_OTLP_PROTOCOL' ? ' (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces, with an OTLP/HTTP endpoint)' : '';
+    throw new Error(`invalid value 'grpc' for ${where}: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json${override}`);
+  }
   throw new Error(`invalid value '${value}' for ${where}: expected http/protobuf or http/json`);
 }

@@ -68,6 +68,7 @@ describe('loadConfig', () => {
     assert.equal(run([...REPO, '--trace-config', 'protocol=http/json'], both).trace.protocol, 'http/json', 'the flag wins over the variables');
     rejects([...REPO, '--trace-config', 'protocol=grpc'], "--trace-config: invalid value 'grpc' for protocol: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json");
     rejects([...REPO], "--trace-config: invalid value 'xml' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected http/protobuf or http/json", { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'xml' });
+    rejects([...REPO], /invalid value 'grpc' for OTEL_EXPORTER_OTLP_PROTOCOL: .*OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces/, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
   });
 
   it('returns help and version requests', () => {

@@ -11,6 +11,7 @@
  */
 import { ProtoClient } from '../lib/grpc-client.js';
 import { randomTensor, seededRandom } from '../bench/workloads.js';
+import { PRECISION_PARAMETERS } from '../../src/repository/precision-config.js';
 
 const [reference, candidate, model, shapeText, precision, countText] = process.argv.slice(2);
 if (reference === undefined || candidate === undefined || model === undefined || shapeText === undefined) {
@@ -64,7 +65,11 @@ try {
 }
 const relativeL2Error = Math.sqrt(diff2 / ref2);
 const top1Agreement = agree / rows;
-const tolerance = { maxRelativeL2Error: precision === 'fp16' ? 0.05 : 1e-3, minTop1Agreement: 0.99 };
+// fp16 is held to the server's own default tolerance for serving a variant.
+const tolerance = {
+  maxRelativeL2Error: precision === 'fp16' ? Number(PRECISION_PARAMETERS.max_relative_error) : 1e-3,
+  minTop1Agreement: Number(PRECISION_PARAMETERS.min_top1_agreement),
+};
 const within = relativeL2Error <= tolerance.maxRelativeL2Error && top1Agreement >= tolerance.minTop1Agreement;
 console.log(JSON.stringify({ model, shape, precision: precision || 'fp32', candidate, requests: count, maxAbsError: maxAbs, relativeL2Error, top1Agreement, tolerance, within }));
 if (!within) process.exitCode = 1;

@@ -18,7 +18,7 @@ import { copyFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
-import { writeNpy } from '../src/backend/npy-file.js';
+import { writeNpy } from '../src/variants/npy-file.js';
 import { formatConfig, isMain, type ModelConfig } from './lib/model-repo.js';
 import { textLineBatch } from './lib/text-lines.js';
 

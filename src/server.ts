@@ -7,7 +7,7 @@ import type { DeviceInventory } from './core/execution.js';
 import type { Logger } from './core/logger.js';
 import type { ExecutionObserver, LogControl } from './core/telemetry.js';
 import { ModelRegistry } from './repository/model-registry.js';
-import { buildVariantsInWorker } from './instance/variant-builder.js';
+import { buildVariantsInWorker } from './variants/variant-builder.js';
 import { createServable } from './servable-factory.js';
 import { ModelMetrics } from './telemetry/metrics.js';
 import { MetricsServer } from './telemetry/metrics-server.js';

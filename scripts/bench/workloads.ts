@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { makeOcrRepository, type OcrPrecisionOptions } from '../make-ocr-repository.js';
 import { makePrecisionRepository } from '../make-precision-repository.js';
-import { seededRandom } from '../../src/backend/sample-inputs.js';
+import { seededRandom } from '../../src/variants/sample-inputs.js';
 
 /** Deterministic pseudo-random numbers (mulberry32), so a seed reproduces the data. */
 export { seededRandom };

@@ -3,7 +3,7 @@
  * from a seeded generator, and seeded random inputs. No binary fixtures:
  * everything is rebuilt on each run.
  */
-import { seededRandom } from '../../src/backend/sample-inputs.js';
+import { seededRandom } from '../../src/variants/sample-inputs.js';
 import { DataType, type ModelProto, attr, graph, model, node, tensor, valueInfo } from '../../src/onnx/graph-builder.js';
 
 export { seededRandom };

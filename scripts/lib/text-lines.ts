@@ -6,7 +6,7 @@
  * see. Not real text, but far closer to what the models see than uniform noise: smooth
  * backgrounds, sharp high-contrast strokes, confident classifier outputs.
  */
-import { seededRandom } from '../../src/backend/sample-inputs.js';
+import { seededRandom } from '../../src/variants/sample-inputs.js';
 
 const HEIGHT = 48;
 

@@ -15,15 +15,14 @@ export function startWorker(entry: URL, options: WorkerOptions): Worker {
 
 /** The instance worker's entry module: next to this one, with the same extension. */
 export function instanceWorkerEntry(): URL {
-  return sibling('worker-entry');
+  return workerEntry('worker-entry', import.meta.url);
 }
 
-/** The entry module of the worker that builds precision variants. */
-export function variantBuildEntry(): URL {
-  return sibling('variant-build-entry');
-}
-
-function sibling(name: string): URL {
-  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return new URL(`./${name}${extension}`, import.meta.url);
+/**
+ * A worker entry module named `name` beside the module at `moduleUrl` (pass the caller's
+ * `import.meta.url`), with that module's extension: `.ts` from source, `.js` when built.
+ */
+export function workerEntry(name: string, moduleUrl: string): URL {
+  const extension = moduleUrl.endsWith('.ts') ? '.ts' : '.js';
+  return new URL(`./${name}${extension}`, moduleUrl);
 }

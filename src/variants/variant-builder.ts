@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { VariantBuildJob, VariantBuildResult } from '../core/precision.js';
-import { startWorker, variantBuildEntry } from './start-worker.js';
+import { startWorker, workerEntry } from '../instance/start-worker.js';
 import type { FromVariantBuild } from './variant-build-messages.js';
 
 /**
@@ -9,7 +9,7 @@ import type { FromVariantBuild } from './variant-build-messages.js';
  * fails (unreadable model or samples); a single precision that fails is in the result.
  */
 export function buildVariantsInWorker(job: VariantBuildJob, logger: Logger): Promise<VariantBuildResult> {
-  const worker = startWorker(variantBuildEntry(), { workerData: job, name: `${job.model}-v${job.version}-variants` });
+  const worker = startWorker(workerEntry('variant-build-entry', import.meta.url), { workerData: job, name: `${job.model}-v${job.version}-variants` });
   return new Promise((resolve, reject) => {
     let settled = false;
     worker.on('message', (message: FromVariantBuild) => {

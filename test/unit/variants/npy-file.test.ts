@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { readNpy, writeNpy } from '../../../src/backend/npy-file.js';
+import { readNpy, writeNpy } from '../../../src/variants/npy-file.js';
 
 describe('npy files', () => {
   it('round-trips float32 arrays with a 64-byte aligned header', () => {

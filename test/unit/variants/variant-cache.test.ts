@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { readCacheEntry, writeCacheEntry } from '../../../src/backend/variant-cache.js';
+import { readCacheEntry, writeCacheEntry } from '../../../src/variants/variant-cache.js';
 
 describe('variant cache', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'nereid-cache-'));

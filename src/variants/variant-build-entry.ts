@@ -4,7 +4,7 @@
  * of it runs on the main thread. Posts log lines, then the result or the failure.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildVariants } from '../backend/variant-build.js';
+import { buildVariants } from './variant-build.js';
 import type { VariantBuildJob } from '../core/precision.js';
 import type { FromVariantBuild } from './variant-build-messages.js';
 

@@ -1,3 +1,4 @@
+import { clip } from './client-text.js';
 import type { DataType } from './data-type.js';
 import type { RequestTrace } from './telemetry.js';
 import type { Tensor } from './tensor.js';
@@ -52,7 +53,10 @@ export interface InferResponse {
   readonly outputs: readonly Tensor[];
 }
 
-/** Prefix Triton puts in front of request-level validation messages. */
+/**
+ * Prefix Triton puts in front of request-level validation messages. The client chooses
+ * the id, so a long one is cut (see clip).
+ */
 export function requestLogPrefix(id: string): string {
-  return `[request id: ${id === '' ? '<id_unknown>' : id}] `;
+  return `[request id: ${id === '' ? '<id_unknown>' : clip(id)}] `;
 }

@@ -1,3 +1,4 @@
+import { quote, quoteList } from './client-text.js';
 import { elementByteSize } from './data-type.js';
 import { InferError } from './errors.js';
 import { requestLogPrefix, type InferRequest, type RequestTensor } from './infer-request.js';
@@ -82,7 +83,7 @@ function resolvePrecision(request: InferRequest, model: ModelInfo, log: string):
   const available = `Available: ${choice.served.join(', ')}`;
   const asked = parameter?.value;
   if (asked !== undefined && !isPrecision(asked)) {
-    throw new InferError('PRECISION_UNAVAILABLE', `${log}unknown precision '${asked}' (precisions are ${PRECISIONS.join(', ')}). ${available}`);
+    throw new InferError('PRECISION_UNAVAILABLE', `${log}unknown precision ${quote(asked)} (precisions are ${PRECISIONS.join(', ')}). ${available}`);
   }
   if (asked !== undefined && !choice.served.includes(asked)) {
     const reason = choice.unavailable.get(asked);
@@ -139,14 +140,14 @@ function resolveOutputs(request: InferRequest, model: ModelInfo, log: string): s
   const seen = new Set<string>();
   for (const output of request.outputs) {
     if (seen.has(output.name)) {
-      throw new InferError('OUTPUT_UNEXPECTED', `${log}output '${output.name}' already exists in request`);
+      throw new InferError('OUTPUT_UNEXPECTED', `${log}output ${quote(output.name)} already exists in request`);
     }
     seen.add(output.name);
   }
   // Triton checks requested names in sorted order, so the first unknown name reported is the same.
   for (const name of [...seen].sort()) {
     if (!model.outputs.some((o) => o.name === name)) {
-      throw new InferError('OUTPUT_UNEXPECTED', `unexpected inference output '${name}' for model '${model.name}'`);
+      throw new InferError('OUTPUT_UNEXPECTED', `unexpected inference output ${quote(name)} for model '${model.name}'`);
     }
   }
   return request.outputs.map((o) => o.name);
@@ -156,7 +157,7 @@ function indexInputs(request: InferRequest, log: string): Map<string, RequestTen
   const byName = new Map<string, RequestTensor>();
   for (const tensor of request.inputs) {
     if (byName.has(tensor.name)) {
-      throw new InferError('INPUT_UNEXPECTED', `${log}input '${tensor.name}' already exists in request`);
+      throw new InferError('INPUT_UNEXPECTED', `${log}input ${quote(tensor.name)} already exists in request`);
     }
     byName.set(tensor.name, tensor);
   }
@@ -173,9 +174,8 @@ function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<st
   const got = request.inputs.length;
   const absent = required.filter((i) => !byName.has(i.name)).map((i) => i.name);
   if (got <= model.inputs.length && got >= required.length && (names === 'count' || absent.length === 0)) return;
-  const quoted = (names: string[]) => `[${names.map((n) => `'${n}'`).join(',')}]`;
-  const given = quoted(request.inputs.map((t) => t.name));
-  const missing = quoted(absent);
+  const given = quoteList(request.inputs.map((t) => t.name));
+  const missing = quoteList(absent);
   const expected =
     required.length === model.inputs.length
       ? `expected ${model.inputs.length} inputs`
@@ -189,7 +189,7 @@ function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<st
 
 function findSpec(specs: readonly TensorSpec[], name: string, model: string): TensorSpec {
   const spec = specs.find((s) => s.name === name);
-  if (spec === undefined) throw new InferError('INPUT_UNEXPECTED', `unexpected inference input '${name}' for model '${model}'`);
+  if (spec === undefined) throw new InferError('INPUT_UNEXPECTED', `unexpected inference input ${quote(name)} for model '${model}'`);
   return spec;
 }
 
@@ -201,12 +201,12 @@ function resolveBatchSize(request: InferRequest, model: ModelInfo, log: string):
     if (first === undefined) {
       throw new InferError(
         'INPUT_BATCH',
-        `${log}input '${tensor.name}' has no shape but model requires batch dimension for '${model.name}'`,
+        `${log}input ${quote(tensor.name)} has no shape but model requires batch dimension for '${model.name}'`,
       );
     }
     if (batch === undefined) batch = first;
     else if (first !== batch) {
-      throw new InferError('INPUT_BATCH', `${log}input '${tensor.name}' batch size does not match other inputs for '${model.name}'`);
+      throw new InferError('INPUT_BATCH', `${log}input ${quote(tensor.name)} batch size does not match other inputs for '${model.name}'`);
     }
   }
   const size = batch ?? 0;
@@ -223,7 +223,7 @@ function validateInput(input: RequestTensor, spec: TensorSpec, model: ModelInfo,
   if (input.datatype !== spec.datatype) {
     throw new InferError(
       'INPUT_DATATYPE',
-      `${log}inference input '${input.name}' data-type is '${input.datatype}', but model '${model.name}' expects '${spec.datatype}'${note}`,
+      `${log}inference input ${quote(input.name)} data-type is '${input.datatype}', but model '${model.name}' expects '${spec.datatype}'${note}`,
     );
   }
   const tensor: Tensor = { ...input, datatype: spec.datatype };
@@ -242,7 +242,7 @@ function checkShape(tensor: Tensor, dims: readonly number[], spec: TensorSpec, m
     if (got === -1) {
       throw new InferError(
         'INPUT_SHAPE',
-        `${log}All input dimensions should be specified for input '${tensor.name}' for model '${model.name}', got ${formatShape(tensor.shape)}`,
+        `${log}All input dimensions should be specified for input ${quote(tensor.name)} for model '${model.name}', got ${formatShape(tensor.shape)}`,
       );
     }
     const want = spec.dims[i]!;
@@ -252,14 +252,14 @@ function checkShape(tensor: Tensor, dims: readonly number[], spec: TensorSpec, m
     // A negative dim can only pass the comparison against a -1 config dim.
     if (tensor.shape.some((d) => d < 0)) {
       const where = tensor.datatype === 'BYTES' ? 'in shape ' : '';
-      throw new InferError('INPUT_SHAPE', `tensor '${tensor.name}' contains an invalid dimension ${where}${formatShape(tensor.shape)}`);
+      throw new InferError('INPUT_SHAPE', `tensor ${quote(tensor.name)} contains an invalid dimension ${where}${formatShape(tensor.shape)}`);
     }
     return;
   }
   const expected = model.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
   throw new InferError(
     'INPUT_SHAPE',
-    `${log}unexpected shape for input '${tensor.name}' for model '${model.name}'. Expected ${formatShape(expected)}, ` +
+    `${log}unexpected shape for input ${quote(tensor.name)} for model '${model.name}'. Expected ${formatShape(expected)}, ` +
       `got ${formatShape(tensor.shape)}. ${model.maxBatchSize > 0 ? BATCH_NOTE : ''}`,
   );
 }
@@ -273,19 +273,19 @@ function checkByteSize(tensor: Tensor, log: string, modelName: string): void {
   }
   const expected = count * BigInt(elementByteSize(tensor.datatype));
   if (expected > INT64_MAX) {
-    throw new InferError('INPUT_SHAPE', `byte size for tensor '${tensor.name}' exceeds maximum size of ${INT64_MAX}`);
+    throw new InferError('INPUT_SHAPE', `byte size for tensor ${quote(tensor.name)} exceeds maximum size of ${INT64_MAX}`);
   }
   if (expected !== BigInt(tensor.data.byteLength)) {
     throw new InferError(
       'INPUT_BYTE_SIZE',
-      `${log}input byte size mismatch for input '${tensor.name}' for model '${modelName}'. Expected ${expected}, got ${tensor.data.byteLength}`,
+      `${log}input byte size mismatch for input ${quote(tensor.name)} for model '${modelName}'. Expected ${expected}, got ${tensor.data.byteLength}`,
     );
   }
 }
 
 function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelName: string): void {
   if (count > INT64_MAX) {
-    throw new InferError('INPUT_SHAPE', `element count for tensor '${tensor.name}' exceeds maximum size of ${INT64_MAX}`);
+    throw new InferError('INPUT_SHAPE', `element count for tensor ${quote(tensor.name)} exceeds maximum size of ${INT64_MAX}`);
   }
   const data = tensor.data;
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -296,7 +296,7 @@ function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelNam
     if (left < 4) {
       throw new InferError(
         'INPUT_CONTENTS',
-        `${log}incomplete string length indicator for inference input '${tensor.name}' for model '${modelName}', ` +
+        `${log}incomplete string length indicator for inference input ${quote(tensor.name)} for model '${modelName}', ` +
           `expecting 4 bytes but only ${left} bytes available. Please make sure the string length indicator is in one buffer.`,
       );
     }
@@ -305,13 +305,13 @@ function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelNam
     if (seen > count) {
       throw new InferError(
         'INPUT_BYTE_SIZE',
-        `${log}unexpected number of string elements ${seen} for inference input '${tensor.name}' for model '${modelName}', expecting ${count}`,
+        `${log}unexpected number of string elements ${seen} for inference input ${quote(tensor.name)} for model '${modelName}', expecting ${count}`,
       );
     }
     if (length > left - 4) {
       throw new InferError(
         'INPUT_CONTENTS',
-        `${log}string element ${seen - 1n} of inference input '${tensor.name}' for model '${modelName}' declares ` +
+        `${log}string element ${seen - 1n} of inference input ${quote(tensor.name)} for model '${modelName}' declares ` +
           `${length} bytes but only ${left - 4} bytes follow its length indicator`,
       );
     }
@@ -320,7 +320,7 @@ function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelNam
   if (seen !== count) {
     throw new InferError(
       'INPUT_BYTE_SIZE',
-      `${log}expected ${count} string elements for inference input '${tensor.name}' for model '${modelName}', got ${seen}`,
+      `${log}expected ${count} string elements for inference input ${quote(tensor.name)} for model '${modelName}', got ${seen}`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import { boundedList } from './client-text.js';
 import type { DataType } from './data-type.js';
 
 /**
@@ -28,9 +29,15 @@ export function elementCount(shape: readonly number[]): number {
   return count;
 }
 
-/** Formats a shape the way Triton prints it in messages: `[1,16]`. */
+/** Most dims of a shape printed in a message; a client may send thousands. */
+export const SHAPE_MAX_DIMS = 16;
+
+/**
+ * Formats a shape the way Triton prints it in messages: `[1,16]`. Past
+ * {@link SHAPE_MAX_DIMS} dims, the first ones and how many more: `[1,1,…, and 9984 more]`.
+ */
 export function formatShape(shape: readonly (number | bigint)[]): string {
-  return `[${shape.join(',')}]`;
+  return boundedList(shape, SHAPE_MAX_DIMS, String);
 }
 
 /**

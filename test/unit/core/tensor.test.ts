@@ -4,6 +4,7 @@ import {
   countBytesElements,
   elementCount,
   formatShape,
+  SHAPE_MAX_DIMS,
   joinBytesElements,
   sliceBytesElements,
   splitBytesElements,
@@ -63,6 +64,12 @@ describe('formatShape', () => {
 
   it('accepts bigint dims', () => {
     assert.equal(formatShape([3n, 9223372036854775807n]), '[3,9223372036854775807]');
+  });
+
+  it('prints the first SHAPE_MAX_DIMS dims of a client-sized shape and how many more', () => {
+    const dims = Array.from({ length: 10_000 }, () => 1);
+    assert.equal(formatShape(dims), `[${dims.slice(0, SHAPE_MAX_DIMS).join(',')}, and ${10_000 - SHAPE_MAX_DIMS} more]`);
+    assert.equal(formatShape(dims.slice(0, SHAPE_MAX_DIMS)), `[${dims.slice(0, SHAPE_MAX_DIMS).join(',')}]`);
   });
 });
 

@@ -1,3 +1,4 @@
+import { quote } from '../core/client-text.js';
 import { InferError } from '../core/errors.js';
 import type { SchedulingPolicy } from '../core/batching-policy.js';
 import type { BackendSpec, InstancePlan } from '../core/execution.js';
@@ -122,16 +123,16 @@ export class ModelRegistry {
   get(name: string, versionString: string): ReadyModel {
     const version = parseVersionString(versionString);
     const entry = this.models.get(name);
-    if (entry === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: '${name}' is not found`);
+    if (entry === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: ${quote(name)} is not found`);
     if (version === undefined) {
       const latest = this.readyVersions(entry).at(-1);
-      if (latest === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: '${name}' has no available versions`);
+      if (latest === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: ${quote(name)} has no available versions`);
       return latest.ready!;
     }
     const found = entry.versions.get(version);
-    if (found === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: '${name}' version ${version} is not found`);
+    if (found === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: ${quote(name)} version ${version} is not found`);
     if (found.ready === undefined || found.state !== 'READY') {
-      throw new InferError('MODEL_NOT_READY', `Request for unknown model: '${name}' version ${version} is not at ready state`);
+      throw new InferError('MODEL_NOT_READY', `Request for unknown model: ${quote(name)} version ${version} is not at ready state`);
     }
     return found.ready;
   }

@@ -1,3 +1,4 @@
+import { quote } from '../core/client-text.js';
 import { InferError } from '../core/errors.js';
 
 /**
@@ -11,13 +12,13 @@ export function parseVersionString(version: string): number | undefined {
   if (value === undefined || !Number.isSafeInteger(value)) {
     throw new InferError(
       'MODEL_VERSION_INVALID',
-      `failed to get model version from specified version string '${version}' (details: stol), version should be an integral value > 0`,
+      `failed to get model version from specified version string ${quote(version)} (details: stol), version should be an integral value > 0`,
     );
   }
   if (value < 0) {
     throw new InferError(
       'MODEL_VERSION_INVALID',
-      `invalid model version specified '${version}' , version should be an integral value > 0`,
+      `invalid model version specified ${quote(version)} , version should be an integral value > 0`,
     );
   }
   return value;

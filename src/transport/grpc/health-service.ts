@@ -1,4 +1,5 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
+import { quote } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import {
   HealthCheckResponse_ServingStatus as ServingStatus,
@@ -33,7 +34,7 @@ export function healthService(context: ServiceContext): { service: HealthServer;
     check: unary((request: HealthCheckRequest) => {
       const current = statusOf(request.service);
       if (current === undefined) {
-        throw new InferError('MODEL_NOT_FOUND', `unknown service '${request.service}'`);
+        throw new InferError('MODEL_NOT_FOUND', `unknown service ${quote(request.service)}`);
       }
       return { status: current };
     }),

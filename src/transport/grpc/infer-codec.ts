@@ -1,3 +1,4 @@
+import { quote } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import { nowMs } from '../../core/execution.js';
 import { isDataType } from '../../core/data-type.js';
@@ -22,7 +23,7 @@ export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTr
       if (raw.length > 0) {
         throw new InferError(
           'INPUT_CONTENTS',
-          `contents field must not be specified when using raw_input_contents for '${input.name}' for model '${message.modelName}'`,
+          `contents field must not be specified when using raw_input_contents for ${quote(input.name)} for model ${quote(message.modelName)}`,
         );
       }
       data = contentsToBytes(input.contents, input.name, input.datatype, message.modelName);
@@ -31,7 +32,7 @@ export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTr
     } else {
       throw new InferError(
         'INPUT_MISSING',
-        `unable to find data for input tensor '${input.name}' for model '${message.modelName}' in request.`,
+        `unable to find data for input tensor ${quote(input.name)} for model ${quote(message.modelName)} in request.`,
       );
     }
     return {
@@ -44,7 +45,7 @@ export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTr
   if (rawIndex < raw.length) {
     throw new InferError(
       'INPUT_CONTENTS',
-      `raw_input_contents has ${raw.length} entries but only ${rawIndex} inputs of model '${message.modelName}' take raw data`,
+      `raw_input_contents has ${raw.length} entries but only ${rawIndex} inputs of model ${quote(message.modelName)} take raw data`,
     );
   }
   return {

@@ -1,3 +1,4 @@
+import { clip, quote } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import type { LogSettingValues, TraceSettingChange, TraceSettingValues } from '../../core/telemetry.js';
 import type {
@@ -21,7 +22,7 @@ export function settingsHandlers(context: ServiceContext): Pick<GRPCInferenceSer
   return {
     traceSetting: unary((request) => {
       const model = request.modelName;
-      if (model !== '' && !context.registry.isReady(model, '')) throw invalid(`Request for unknown model : ${model}`);
+      if (model !== '' && !context.registry.isReady(model, '')) throw invalid(`Request for unknown model : ${clip(model)}`);
       const change = parseTraceChange(request.settings);
       if (Object.keys(change).length > 0) {
         if (model === '' && Object.values(change).some((v) => v === null)) {
@@ -59,7 +60,7 @@ function parseTraceChange(settings: { [key: string]: TraceSettingRequest_Setting
   const change: { -readonly [K in keyof TraceSettingValues]?: TraceSettingValues[K] | null } = {};
   for (const [key, { value }] of Object.entries(settings)) {
     const single = (): string => {
-      if (value.length !== 1) throw invalid(`expect only 1 value for '${key}'`);
+      if (value.length !== 1) throw invalid(`expect only 1 value for ${quote(key)}`);
       return value[0]!;
     };
     switch (key) {
@@ -74,7 +75,7 @@ function parseTraceChange(settings: { [key: string]: TraceSettingRequest_Setting
           break;
         }
         const raw = single();
-        if (!/^\d+$/.test(raw) || Number(raw) > 0xffffffff) throw invalid(`Unable to parse 'trace_rate', got: ${raw}`);
+        if (!/^\d+$/.test(raw) || Number(raw) > 0xffffffff) throw invalid(`Unable to parse 'trace_rate', got: ${clip(raw)}`);
         change.rate = Number(raw);
         break;
       }
@@ -85,20 +86,20 @@ function parseTraceChange(settings: { [key: string]: TraceSettingRequest_Setting
         }
         const raw = single();
         if (!/^-?\d+$/.test(raw) || Number(raw) < -1 || Number(raw) > 0x7fffffff) {
-          throw invalid(`Unable to parse 'trace_count'. Expecting value >= -1, got: ${raw}`);
+          throw invalid(`Unable to parse 'trace_count'. Expecting value >= -1, got: ${clip(raw)}`);
         }
         change.count = Number(raw);
         break;
       }
       case 'trace_mode':
         if (value.length === 0) break;
-        if (single() !== 'opentelemetry') throw invalid(`trace_mode '${value[0]}' is not supported; Nereid traces with OpenTelemetry`);
+        if (single() !== 'opentelemetry') throw invalid(`trace_mode ${quote(value[0]!)} is not supported; Nereid traces with OpenTelemetry`);
         change.mode = 'opentelemetry';
         break;
       case 'log_frequency':
         throw invalid("'log_frequency' applies to trace_mode 'triton', which Nereid does not support");
       default:
-        throw invalid(`unknown trace setting '${key}'; known: trace_level, trace_rate, trace_count, trace_mode`);
+        throw invalid(`unknown trace setting ${quote(key)}; known: trace_level, trace_rate, trace_count, trace_mode`);
     }
   }
   return change;
@@ -111,7 +112,7 @@ function traceLevel(values: readonly string[]): TraceSettingValues['level'] {
   }
   for (const level of values) {
     if (level === 'TENSORS') throw invalid("trace level 'TENSORS' is not supported in opentelemetry mode");
-    if (level !== 'TIMESTAMPS') throw invalid(`unknown trace level '${level}'; use OFF or TIMESTAMPS`);
+    if (level !== 'TIMESTAMPS') throw invalid(`unknown trace level ${quote(level)}; use OFF or TIMESTAMPS`);
   }
   return 'TIMESTAMPS';
 }
@@ -121,7 +122,7 @@ function parseLogChange(settings: { [key: string]: LogSettingsRequest_SettingVal
   for (const [key, setting] of Object.entries(settings)) {
     const choice = setting.parameterChoice;
     const bool = () => {
-      if (choice?.$case !== 'boolParam') throw invalid(`expect boolean for '${key}'`);
+      if (choice?.$case !== 'boolParam') throw invalid(`expect boolean for ${quote(key)}`);
       return choice.value;
     };
     switch (key) {
@@ -137,16 +138,16 @@ function parseLogChange(settings: { [key: string]: LogSettingsRequest_SettingVal
         change.logError = bool();
         break;
       case 'log_verbose_level':
-        if (choice?.$case !== 'uint32Param') throw invalid(`expect int32 for '${key}'`);
+        if (choice?.$case !== 'uint32Param') throw invalid(`expect int32 for ${quote(key)}`);
         change.logVerboseLevel = choice.value;
         break;
       case 'log_format':
-        if (choice?.$case !== 'stringParam') throw invalid(`expect string for '${key}'`);
-        if (choice.value !== 'default' && choice.value !== 'ISO8601') throw invalid(`invalid argument for log_format, got: ${choice.value}`);
+        if (choice?.$case !== 'stringParam') throw invalid(`expect string for ${quote(key)}`);
+        if (choice.value !== 'default' && choice.value !== 'ISO8601') throw invalid(`invalid argument for log_format, got: ${clip(choice.value)}`);
         change.logFormat = choice.value;
         break;
       default:
-        throw invalid(`unknown log setting '${key}'; known: log_file, log_info, log_warning, log_error, log_verbose_level, log_format`);
+        throw invalid(`unknown log setting ${quote(key)}; known: log_file, log_info, log_warning, log_error, log_verbose_level, log_format`);
     }
   }
   return change;

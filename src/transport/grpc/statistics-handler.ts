@@ -1,3 +1,4 @@
+import { quote } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import type { DurationStat, ModelStatisticsSnapshot, PhaseStatistics } from '../../core/statistics.js';
 import type { GRPCInferenceServiceServer, InferStatistics, ModelStatistics, StatisticDuration } from '../../generated/grpc_service.js';
@@ -20,10 +21,10 @@ function select(context: ServiceContext, name: string, version: string): ReadyMo
   const ready = context.registry.readyModels();
   if (name === '') return ready;
   const versions = ready.filter((m) => m.info.name === name);
-  if (versions.length === 0) throw new InferError('STATISTICS_MODEL_UNAVAILABLE', `requested model '${name}' is not available`);
+  if (versions.length === 0) throw new InferError('STATISTICS_MODEL_UNAVAILABLE', `requested model ${quote(name)} is not available`);
   if (version === '') return versions;
   const chosen = versions.filter((m) => String(m.info.version) === version);
-  if (chosen.length === 0) throw new InferError('STATISTICS_MODEL_UNAVAILABLE', `requested model version is not available for model '${name}'`);
+  if (chosen.length === 0) throw new InferError('STATISTICS_MODEL_UNAVAILABLE', `requested model version is not available for model ${quote(name)}`);
   return chosen;
 }
 

@@ -1,3 +1,4 @@
+import { quote } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import { isDataType, type DataType } from '../../core/data-type.js';
 import { joinBytesElements } from '../../core/tensor.js';
@@ -19,13 +20,13 @@ export function contentsToBytes(contents: InferTensorContents, name: string, dat
     if (data !== undefined && data.byteLength !== 0) {
       throw new InferError(
         'INPUT_CONTENTS',
-        `unexpected explicit tensor data for input tensor '${name}' for model '${model}', binary data was already supplied.`,
+        `unexpected explicit tensor data for input tensor ${quote(name)} for model ${quote(model)}, binary data was already supplied.`,
       );
     }
     if (carried !== declared) {
       throw new InferError(
         'INPUT_CONTENTS',
-        `unexpected explicit tensor data for input tensor '${name}' for model '${model}' of type '${carried}', ` +
+        `unexpected explicit tensor data for input tensor ${quote(name)} for model ${quote(model)} of type '${carried}', ` +
           `expected datatype '${declared ?? '<invalid>'}'`,
       );
     }

@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import { validateInferRequest } from '../../core/request-validation.js';
 import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
@@ -37,7 +38,7 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
           dispose();
           context.telemetry.endCall(trace, { code: 'OK', grpcStatus: status.OK });
           if (++successes % SUCCESS_LOG_EVERY === 0) {
-            logger.debug({ model: message.modelName, version: response.modelVersion, request_id: message.id, ...logIds(trace, call.metadata) }, 'inference request served (sampled)');
+            logger.debug({ model: message.modelName, version: response.modelVersion, request_id: clip(message.id), ...logIds(trace, call.metadata) }, 'inference request served (sampled)');
           }
           callback(null, response);
         },
@@ -45,7 +46,7 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
           dispose();
           const error = InferError.from(err);
           context.telemetry.endCall(trace, { code: error.code, grpcStatus: grpcCode(error.code), error });
-          logFailure(logger, error, { model: message.modelName, version: message.modelVersion, request_id: message.id, ...logIds(trace, call.metadata) });
+          logFailure(logger, error, { model: clip(message.modelName), version: clip(message.modelVersion), request_id: clip(message.id), ...logIds(trace, call.metadata) });
           callback(toServiceError(error));
         },
       );

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
+import { clip } from '../../core/client-text.js';
 import type { InferError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { RequestTrace } from '../../core/telemetry.js';
@@ -24,11 +25,19 @@ export function logIds(trace: RequestTrace | undefined, metadata: Metadata): { t
 }
 
 /**
+ * Longest error message written whole into a log line, in characters. Messages quote
+ * client strings only briefly (core/client-text.ts); this bounds any other message, so
+ * that a client cannot make each failed request write kilobytes of log.
+ */
+export const MAX_LOGGED_MESSAGE_CHARS = 2048;
+
+/**
  * One structured line per failed request: info for client mistakes and cancellations,
- * warn when the server refused (UNAVAILABLE), error for server faults (INTERNAL).
+ * warn when the server refused (UNAVAILABLE), error for server faults (INTERNAL). The
+ * caller bounds client strings among `fields` (see clip).
  */
 export function logFailure(logger: Logger, error: InferError, fields: Record<string, unknown>): void {
-  const line = { ...fields, code: error.code, error_id: error.id, error: error.message };
+  const line = { ...fields, code: error.code, error_id: error.id, error: clip(error.message, MAX_LOGGED_MESSAGE_CHARS) };
   if (error.code === 'INTERNAL') logger.error(line, 'inference request failed');
   else if (error.code === 'UNAVAILABLE') logger.warn(line, 'inference request failed');
   else logger.info(line, 'inference request failed');

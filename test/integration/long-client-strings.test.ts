@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { connectivityState, status } from '@grpc/grpc-js';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { CLIENT_TEXT_MAX_CHARS } from '../../src/core/client-text.js';
+import { createLogging } from '../../src/telemetry/logger.js';
 import { MAX_STATUS_MESSAGE_BYTES } from '../../src/transport/grpc/status.js';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
 import { watchChannel } from '../helpers/channel-watch.js';
 import { EXAMPLE_REPOSITORY, testRepository } from '../helpers/fixtures.js';
+import { logSink } from '../helpers/log-sink.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { float32Bytes, int32Bytes, int64Bytes, readFloat32, readInt32 } from '../helpers/tensors.js';
 import { waitUntil } from '../helpers/wait-until.js';
@@ -57,8 +59,11 @@ function slowRequest(seed: number) {
 
 describe('long client strings never drop the connection (issue 16)', () => {
   let t: TestServer;
+  const sink = logSink();
   before(async () => {
-    t = await startTestServer([EXAMPLE_REPOSITORY, await testRepository()]);
+    t = await startTestServer([EXAMPLE_REPOSITORY, await testRepository()], {
+      logging: createLogging({ level: 'info', format: 'json', destination: sink.stream }),
+    });
     // The channel is READY before any case runs, so any change of state is a dropped connection.
     await t.client.call('ServerLive', {});
   });
@@ -249,5 +254,22 @@ describe('long client strings never drop the connection (issue 16)', () => {
       status.INVALID_ARGUMENT,
       `unknown log setting ${cut('k')}; known: log_file, log_info, log_warning, log_error, log_verbose_level, log_format`,
     );
+  });
+
+  it("bounds the failed request's log line: id, model name, version and message", async () => {
+    const before = sink.bytes();
+    sink.lines.length = 0;
+    await assertGrpcError(
+      t.client.call('ModelInfer', simpleRequest({ id: long('a'), model_name: long('m'), model_version: '1' })),
+      status.NOT_FOUND,
+      `Request for unknown model: ${cut('m')} is not found`,
+    );
+    await waitUntil(() => sink.lines.some((l) => l['msg'] === 'inference request failed'), 'the failure is logged');
+    const line = sink.lines.find((l) => l['msg'] === 'inference request failed')!;
+    assert.equal(line['request_id'], `${'a'.repeat(CLIENT_TEXT_MAX_CHARS)}… (${LONG} characters)`);
+    assert.equal(line['model'], `${'m'.repeat(CLIENT_TEXT_MAX_CHARS)}… (${LONG} characters)`);
+    assert.equal(line['version'], '1');
+    assert.equal(line['error'], `Request for unknown model: ${cut('m')} is not found`);
+    assert.ok(sink.bytes() - before < 2048, `${sink.bytes() - before} bytes of log for one failed request`);
   });
 });

@@ -3,6 +3,7 @@
  * (`quant_utils.py`): `r = scale * (q - zero_point)`, scale/zero-point from a
  * real range, numpy's round-half-to-even, and per-channel weight quantization.
  */
+import type { Int8Format } from '../core/int8-format.js';
 
 /** Integer element types the quantizers produce. */
 export type QuantType = 'int8' | 'uint8' | 'int32';
@@ -13,8 +14,15 @@ export interface QuantParams {
   readonly zeroPoint: number;
 }
 
-/** The [qmin, qmax] ORT uses for a type; symmetric ranges drop the most negative value. */
-export function qRange(type: QuantType, symmetric = false): readonly [number, number] {
+/**
+ * The [qmin, qmax] ORT uses for a type; symmetric ranges drop the most negative value.
+ * `reduceRange` gives ORT's 7-bit ranges (int8 [-64, 64], uint8 [0, 127]): with 7-bit
+ * weights, a pair of uint8 x int8 products never exceeds int16, so x86 int8 kernels without
+ * VNNI (VPMADDUBSW, whose 16-bit pair sums saturate) compute exactly.
+ */
+export function qRange(type: QuantType, symmetric = false, reduceRange = false): readonly [number, number] {
+  if (reduceRange && type === 'int8') return [-64, 64];
+  if (reduceRange && type === 'uint8') return [0, 127];
   switch (type) {
     case 'int8': return symmetric ? [-127, 127] : [-128, 127];
     case 'uint8': return symmetric ? [0, 254] : [0, 255];
@@ -85,7 +93,8 @@ export interface QuantizedWeight {
 /**
  * Quantizes `data` (shape `dims`) with one scale/zero point per index along
  * `axis` (per tensor when `axis` is undefined), computing each channel's
- * range from its own min and max. ORT's default for weights is int8 symmetric.
+ * range from its own min and max. ORT's default for weights is int8 symmetric;
+ * `reduceRange` maps onto the 7-bit range of {@link qRange}.
  */
 export function quantizeWeight(
   data: Float32Array,
@@ -93,8 +102,9 @@ export function quantizeWeight(
   axis: number | undefined,
   type: QuantType = 'int8',
   symmetric = true,
+  reduceRange = false,
 ): QuantizedWeight {
-  const [qmin, qmax] = qRange(type, symmetric);
+  const [qmin, qmax] = qRange(type, symmetric, reduceRange);
   const channels = axis === undefined ? 1 : dims[axis]!;
   const inner = axis === undefined ? data.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const channelOf = (i: number): number => (axis === undefined ? 0 : Math.floor(i / inner) % channels);
@@ -127,4 +137,9 @@ export function dequantizeWeight(w: QuantizedWeight, dims: readonly number[]): F
     out[i] = dequantizeValue(w.values[i]!, w.params[c]!);
   }
   return out;
+}
+
+/** The element type, range and symmetry {@link quantizeWeight} takes for an int8 format's weights. */
+export function weightQuantization(format: Int8Format): { readonly type: 'int8' | 'uint8'; readonly symmetric: true; readonly reduceRange: boolean } {
+  return { type: format === 'u8u8' ? 'uint8' : 'int8', symmetric: true, reduceRange: format === 'u8s8_reduce_range' };
 }

@@ -1,9 +1,10 @@
 /**
  * Dynamic int8 quantization in ONNX Runtime's IntegerOps form (what
  * `quantize_dynamic` produces with its defaults, except per-channel weights
- * by default here): weights are quantized offline to int8 (symmetric),
- * activations at run time by DynamicQuantizeLinear (uint8), and the integer
- * product is rescaled to float:
+ * by default here): weights are quantized offline (int8 symmetric by default;
+ * see {@link Int8Format} for the 7-bit and uint8 forms), activations at run
+ * time by DynamicQuantizeLinear (uint8), and the integer product is rescaled
+ * to float:
  *
  * ```
  * A -> DynamicQuantizeLinear -> (A_q, A_scale, A_zp)
@@ -15,13 +16,14 @@
  * {@link DynamicQuantOptions.quantizeConv}).
  */
 import onnxProto from 'onnx-proto';
+import type { Int8Format } from '../core/int8-format.js';
 import { DataType, attr, node, tensor } from './graph-builder.js';
 import { inferElemTypes, intAttr } from './elem-types.js';
 import { findInitializer } from './graph-edit.js';
 import { NameScope, defaultOpsetVersion, mainGraph } from './onnx-model.js';
 import { upgradeOpset } from './opset-upgrade.js';
 import { dropUnusedInitializers, prepareForQuantization } from './quantization-prep.js';
-import { quantizeWeight } from './quant-params.js';
+import { quantizeWeight, weightQuantization } from './quant-params.js';
 import { elementCount, readFloats, tensorDims } from './tensor-data.js';
 
 type ModelProto = onnxProto.onnx.IModelProto;
@@ -38,6 +40,8 @@ export interface DynamicQuantOptions {
    * fusion with the rescale, no NCHWc layout) is usually slower than fp32 Conv on CPU.
    */
   readonly quantizeConv?: boolean;
+  /** How weights are stored. Default 'u8s8' (ORT's default). */
+  readonly format?: Int8Format;
 }
 
 /** DynamicQuantizeLinear needs the default opset at this version or later. */
@@ -47,6 +51,7 @@ interface Ctx {
   readonly g: GraphProto;
   readonly names: NameScope;
   readonly perChannel: boolean;
+  readonly format: Int8Format;
   /** Quantized activations: float tensor -> [q, scale, zp]. */
   readonly activations: Map<string, readonly [string, string, string]>;
   readonly out: NodeProto[];
@@ -66,21 +71,27 @@ function quantizeActivation(ctx: Ctx, a: string): readonly [string, string, stri
   return outs;
 }
 
-/** Adds the int8 weight, scale and zero-point initializers; returns their names. */
+/**
+ * Adds the quantized weight, scale and zero-point initializers; returns their names.
+ * `zpDims` gives one zero point for every channel (the weights are symmetric, so all
+ * channels share it), as ConvInteger needs.
+ */
 function addQuantizedWeight(
   ctx: Ctx, base: string, data: Float32Array, dims: number[], axis: number | undefined, scaleDims?: number[], zpDims?: number[],
 ): [string, string, string] {
-  const q = quantizeWeight(data, dims, axis, 'int8', true);
+  const { type, symmetric, reduceRange } = weightQuantization(ctx.format);
+  const q = quantizeWeight(data, dims, axis, type, symmetric, reduceRange);
+  const ints = (values: ArrayLike<number>) => (type === 'uint8' ? Uint8Array.from(values) : Int8Array.from(values));
   const shape = axis === undefined ? [] : [dims[axis]!];
   const names: [string, string, string] = [
     ctx.names.fresh(`${base}_quantized`), ctx.names.fresh(`${base}_scale`), ctx.names.fresh(`${base}_zero_point`),
   ];
   ctx.g.initializer!.push(
-    tensor(names[0], Int8Array.from(q.values), dims),
+    tensor(names[0], ints(q.values), dims),
     tensor(names[1], Float32Array.from(q.params.map((p) => p.scale)), scaleDims ?? shape),
     zpDims === undefined
-      ? tensor(names[2], Int8Array.from(q.params.map((p) => p.zeroPoint)), shape)
-      : tensor(names[2], new Int8Array(elementCount(zpDims)), zpDims),
+      ? tensor(names[2], ints(q.params.map((p) => p.zeroPoint)), shape)
+      : tensor(names[2], ints(new Array<number>(elementCount(zpDims)).fill(q.params[0]!.zeroPoint)), zpDims),
   );
   return names;
 }
@@ -166,9 +177,9 @@ function quantizeConv(ctx: Ctx, n: NodeProto): boolean {
   const m = dims[0]!;
   const [xq, xScale, xZp] = quantizeActivation(ctx, x);
   // ORT's CPU ConvInteger takes only a scalar weight zero point. Symmetric
-  // weights have zero point 0 in every channel, so per-channel weights still
-  // work: a scalar 0 zero point, and the per-channel scales ([M, 1, 1]) applied
-  // in the rescaling Mul.
+  // weights have the same zero point in every channel (0, or 127 for uint8),
+  // so per-channel weights still work: a scalar zero point, and the
+  // per-channel scales ([M, 1, 1]) applied in the rescaling Mul.
   const spatialOnes = new Array<number>(dims.length - 2).fill(1);
   const [wq, wScale, wZp] = ctx.perChannel
     ? addQuantizedWeight(ctx, wName, readFloats(w), dims, 0, [m, ...spatialOnes], [])
@@ -206,7 +217,7 @@ export function quantizeDynamic(model: ModelProto, options: DynamicQuantOptions 
   }
   const g = mainGraph(m);
   const types = inferElemTypes(g);
-  const ctx: Ctx = { g, names: new NameScope(m), perChannel: options.perChannel ?? true, activations: new Map(), out: [] };
+  const ctx: Ctx = { g, names: new NameScope(m), perChannel: options.perChannel ?? true, format: options.format ?? 'u8s8', activations: new Map(), out: [] };
   for (const n of g.node ?? []) {
     const isDefault = (n.domain ?? '') === '';
     const floatIn = types.get(n.input?.[0] ?? '') === DataType.FLOAT;

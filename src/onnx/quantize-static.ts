@@ -17,6 +17,7 @@
  * and activations are quantized with the formulas of `quant-params.ts`.
  */
 import onnxProto from 'onnx-proto';
+import type { Int8Format } from '../core/int8-format.js';
 import { type AttrValue, DataType, attr, node, tensor } from './graph-builder.js';
 import { intAttr } from './elem-types.js';
 import type { ActivationRange } from './calibration.js';
@@ -25,7 +26,7 @@ import { NameScope, defaultOpsetVersion, mainGraph } from './onnx-model.js';
 import { upgradeOpset } from './opset-upgrade.js';
 import { DEFAULT_QDQ_OP_TYPES, qdqNodeKey, qdqTargets } from './qdq-targets.js';
 import { dropUnusedInitializers, prepareForQuantization } from './quantization-prep.js';
-import { type QuantParams, computeScaleZp, qRange, quantizeValue, quantizeWeight } from './quant-params.js';
+import { type QuantParams, computeScaleZp, qRange, quantizeValue, quantizeWeight, weightQuantization } from './quant-params.js';
 import { readFloats, tensorDims } from './tensor-data.js';
 
 type ModelProto = onnxProto.onnx.IModelProto;
@@ -56,6 +57,11 @@ export interface StaticQuantOptions {
   readonly foldActivations?: boolean;
   /** Target nodes left in fp32, by {@link qdqNodeKey}. */
   readonly excludeNodes?: readonly string[];
+  /**
+   * How weights are stored (see {@link Int8Format}). Default 'u8s8': int8 weights, as ORT's
+   * `quantize_static` stores them. 'u8u8' needs uint8 activations.
+   */
+  readonly format?: Int8Format;
 }
 
 /** Per-channel DequantizeLinear (`axis`) exists from this opset on. */
@@ -96,6 +102,9 @@ export function quantizeStaticQdq(
   const names = new NameScope(m);
   const inits = g.initializer ?? (g.initializer = []);
   const activationType = options.activationType ?? 'int8';
+  const format = options.format ?? 'u8s8';
+  if (format === 'u8u8' && activationType !== 'uint8') throw new Error("the u8u8 int8 format needs uint8 activations");
+  const weightType = weightQuantization(format);
   const [aMin, aMax] = qRange(activationType);
   const excluded = new Set(options.excludeNodes ?? []);
   const targets = qdqTargets(g, options.opTypes ?? DEFAULT_QDQ_OP_TYPES).filter(
@@ -147,8 +156,7 @@ export function quantizeStaticQdq(
   // Weights and biases: stored quantized, one DequantizeLinear each.
   const weights = new Map<string, Quantized>();
   const weightNodes: NodeProto[] = [];
-  const dequantized = (name: string, values: Int8Array | Int32Array, dims: number[], params: readonly QuantParams[], axis: number | undefined): Quantized => {
-    const isInt32 = values instanceof Int32Array;
+  const dequantized = (name: string, values: Int8Array | Uint8Array | Int32Array, dims: number[], params: readonly QuantParams[], axis: number | undefined): Quantized => {
     const shape = axis === undefined ? [] : [dims[axis]!];
     const q = names.fresh(`${name}_quantized`);
     const scale = names.fresh(`${name}_scale`);
@@ -157,7 +165,7 @@ export function quantizeStaticQdq(
     inits.push(
       tensor(q, values, dims),
       tensor(scale, Float32Array.from(params.map((p) => p.scale)), shape),
-      isInt32 ? tensor(zp, Int32Array.from(zps), shape) : tensor(zp, Int8Array.from(zps), shape),
+      tensor(zp, values instanceof Int32Array ? Int32Array.from(zps) : values instanceof Uint8Array ? Uint8Array.from(zps) : Int8Array.from(zps), shape),
     );
     const dq = names.fresh(`${name}_DequantizeLinear_Output`);
     const attrs: Record<string, AttrValue> = axis === undefined ? {} : { axis: attr.int(axis) };
@@ -176,8 +184,9 @@ export function quantizeStaticQdq(
     const w = findInitializer(g, name)!;
     const dims = tensorDims(w);
     const axis = perChannel && dims.length >= 2 ? weightAxis(n) : undefined;
-    const qw = quantizeWeight(readFloats(w), dims, axis, 'int8', true);
-    const result = dequantized(name, Int8Array.from(qw.values), dims, qw.params, axis);
+    const qw = quantizeWeight(readFloats(w), dims, axis, weightType.type, weightType.symmetric, weightType.reduceRange);
+    const values = weightType.type === 'uint8' ? Uint8Array.from(qw.values) : Int8Array.from(qw.values);
+    const result = dequantized(name, values, dims, qw.params, axis);
     weights.set(key, result);
     return result;
   };

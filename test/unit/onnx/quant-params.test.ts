@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  computeScaleZp, dequantizeWeight, qRange, quantizeValue, quantizeWeight, roundHalfEven,
+  computeScaleZp, dequantizeWeight, qRange, quantizeValue, quantizeWeight, roundHalfEven, weightQuantization,
 } from '../../../src/onnx/quant-params.js';
 import { uniform } from './fixtures.js';
 
@@ -22,6 +22,15 @@ describe('qRange', () => {
     assert.deepEqual(qRange('int8', true), [-127, 127], 'symmetric int8');
     assert.deepEqual(qRange('uint8'), [0, 255], 'uint8');
     assert.deepEqual(qRange('uint8', true), [0, 254], 'symmetric uint8');
+    assert.deepEqual(qRange('int8', true, true), [-64, 64], 'reduced-range int8 (7 bits), symmetric or not');
+    assert.deepEqual(qRange('int8', false, true), [-64, 64]);
+    assert.deepEqual(qRange('uint8', false, true), [0, 127], 'reduced-range uint8');
+  });
+
+  it('keeps pairs of uint8 x reduced-range int8 products inside int16', () => {
+    const [, hi] = qRange('int8', true, true);
+    assert.ok(2 * 255 * hi <= 32767, 'VPMADDUBSW cannot saturate on 7-bit weights');
+    assert.ok(2 * 255 * qRange('int8', true)[1] > 32767, 'it can on full-range weights');
   });
 });
 
@@ -110,5 +119,27 @@ describe('quantizeWeight', () => {
     const q = quantizeWeight(Float32Array.from([-2, 0, 1, 0.5]), [4], undefined);
     assert.equal(q.params.length, 1, 'one scale');
     assert.deepEqual([...q.values], [-127, 0, 64, 32], 'values: round(x / (4 / 254))');
+  });
+});
+
+describe('weightQuantization', () => {
+  it('maps each int8 format to its weight type and range', () => {
+    assert.deepEqual(weightQuantization('u8s8'), { type: 'int8', symmetric: true, reduceRange: false });
+    assert.deepEqual(weightQuantization('u8s8_reduce_range'), { type: 'int8', symmetric: true, reduceRange: true });
+    assert.deepEqual(weightQuantization('u8u8'), { type: 'uint8', symmetric: true, reduceRange: false });
+  });
+
+  it('gives 7-bit int8 weights for reduce range, and uint8 weights around 127 for u8u8', () => {
+    const w = uniform(64 * 8, 5, -1, 1);
+    const reduced = weightQuantization('u8s8_reduce_range');
+    const r = quantizeWeight(w, [64, 8], 1, reduced.type, reduced.symmetric, reduced.reduceRange);
+    assert.equal(Math.max(...r.values.map(Math.abs)), 64, 'the largest weight of a channel maps to 64');
+    const u = weightQuantization('u8u8');
+    const q = quantizeWeight(w, [64, 8], 1, u.type, u.symmetric, u.reduceRange);
+    assert.ok(q.params.every((p) => p.zeroPoint === 127), 'one zero point, 127, for every channel');
+    assert.ok(Math.min(...q.values) >= 0 && Math.max(...q.values) <= 254, 'values in [0, 254]');
+    const back = dequantizeWeight(q, [64, 8]);
+    const s8 = quantizeWeight(w, [64, 8], 1);
+    assert.deepEqual(back, dequantizeWeight(s8, [64, 8]), 'u8u8 weights dequantize to exactly the u8s8 ones');
   });
 });

@@ -113,4 +113,35 @@ describe('quantizeDynamic', () => {
     assert.equal(producerOf(g, 'y').opType, 'Add', 'bias added after rescaling');
     assert.deepEqual(tensorDims(initializerOf(g, producerOf(g, 'y').input![1]!)), [3, 1, 1], 'bias reshaped to [M, 1, 1]');
   });
+
+  it('stores B as uint8 around zero point 127 for u8u8, and as 7-bit int8 for u8s8_reduce_range', () => {
+    const src = buildMlp({ layers: 1, hidden: 16 });
+    const u = mainGraph(quantizeDynamic(src, { format: 'u8u8' }));
+    const mmi = nodesOf(u, 'MatMulInteger')[0]!;
+    const bq = initializerOf(u, mmi.input![1]!);
+    const bzp = initializerOf(u, mmi.input![3]!);
+    assert.deepEqual([bq.dataType, bzp.dataType, tensorDims(bzp)], [DataType.UINT8, DataType.UINT8, [16]], 'uint8 B with a [N] zero point');
+    assert.ok(readInts(bzp).every((z) => z === 127), 'symmetric uint8: zero points 127');
+    const r = mainGraph(quantizeDynamic(src, { format: 'u8s8_reduce_range' }));
+    const rq = initializerOf(r, nodesOf(r, 'MatMulInteger')[0]!.input![1]!);
+    assert.equal(rq.dataType, DataType.INT8);
+    const values = readInts(rq);
+    assert.ok(values.every((v) => v >= -64 && v <= 64), 'weights in 7 bits');
+    assert.equal(Math.max(...values.map(Math.abs)), 64, 'using all of them');
+  });
+
+  it('gives u8u8 ConvInteger one scalar zero point, 127', () => {
+    const m = model(graph({
+      name: 'conv',
+      inputs: [valueInfo('x', DataType.FLOAT, [1, 2, 5, 5])],
+      outputs: [valueInfo('y', DataType.FLOAT, [1, 3, 5, 5])],
+      initializers: [tensor('w', uniform(3 * 2 * 9, 2, -1, 1), [3, 2, 3, 3])],
+      nodes: [node('Conv', ['x', 'w'], ['y'], {}, { name: 'conv' })],
+    }));
+    const g = mainGraph(quantizeDynamic(m, { quantizeConv: true, format: 'u8u8' }));
+    const ci = nodesOf(g, 'ConvInteger')[0]!;
+    const zp = initializerOf(g, ci.input![3]!);
+    assert.deepEqual([zp.dataType, tensorDims(zp), readInts(zp)], [DataType.UINT8, [], [127]]);
+    assert.equal(initializerOf(g, ci.input![1]!).dataType, DataType.UINT8);
+  });
 });

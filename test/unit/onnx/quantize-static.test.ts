@@ -146,4 +146,22 @@ describe('quantizeStaticQdq', () => {
   it('raises an older opset to 13 for per-channel DequantizeLinear', () => {
     assert.equal(defaultOpsetVersion(quantizeStaticQdq(convNet(11), RANGES)), 13, 'opset 13');
   });
+
+  it('stores weights uint8 (zero point 127 per channel) for u8u8, which needs uint8 activations', () => {
+    const g = mainGraph(quantizeStaticQdq(convNet(), RANGES, { format: 'u8u8', activationType: 'uint8' }));
+    for (const op of ['Conv', 'MatMul']) {
+      const wdq = producerOf(g, nodesOf(g, op)[0]!.input![1]!);
+      const [wq, , zp] = wdq.input!.map((n) => initializerOf(g, n));
+      assert.deepEqual([wq!.dataType, zp!.dataType], [DataType.UINT8, DataType.UINT8], `${op}: uint8 weight and zero points`);
+      assert.ok(readInts(zp!).every((z) => z === 127), `${op}: zero points 127`);
+    }
+    assert.throws(() => quantizeStaticQdq(convNet(), RANGES, { format: 'u8u8', activationType: 'int8' }), /^Error: the u8u8 int8 format needs uint8 activations$/);
+  });
+
+  it('stores 7-bit int8 weights for u8s8_reduce_range', () => {
+    const g = mainGraph(quantizeStaticQdq(convNet(), RANGES, { format: 'u8s8_reduce_range' }));
+    const wq = initializerOf(g, producerOf(g, nodesOf(g, 'Conv')[0]!.input![1]!).input![0]!);
+    assert.equal(wq.dataType, DataType.INT8);
+    assert.equal(Math.max(...readInts(wq).map(Math.abs)), 64, 'the largest weight of a channel maps to 64');
+  });
 });

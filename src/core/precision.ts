@@ -2,6 +2,7 @@
  * Per-request precision: the numeric forms of a model a request can choose, and the
  * accuracy figures that decide whether each form is served.
  */
+import type { Int8Format, Int8FormatSetting } from './int8-format.js';
 
 /** The precisions a request can ask for (request parameter `precision`). */
 export type Precision = 'fp32' | 'fp16' | 'int8';
@@ -53,8 +54,21 @@ export interface PrecisionReport {
   readonly speedup?: number;
   /** For int8: how it was quantized. */
   readonly int8Mode?: Int8Mode;
+  /** For int8: the weight format served (or, when none is served, the one measured best), and how it was chosen. */
+  readonly int8Format?: Int8FormatReport;
   /** Size of the variant's model file. */
   readonly fileBytes?: number;
+}
+
+/** How an int8 variant's format was chosen, with the figures of every format measured. */
+export interface Int8FormatReport {
+  readonly format: Int8Format;
+  /** Why these formats were built, and which one won. */
+  readonly why: string;
+  /** The CPU it was built and measured on (core/cpu-features.ts `describeCpu`), and its U8S8 check. */
+  readonly cpu: string;
+  /** Every format measured, in the order built. */
+  readonly candidates: readonly { readonly format: Int8Format; readonly accuracy?: AccuracyFigures; readonly speedup?: number; readonly error?: string }[];
 }
 
 /**
@@ -111,6 +125,8 @@ export interface VariantBuildJob {
   /** Also build the fp16 form with FP16 inputs and outputs. */
   readonly fp16Io: boolean;
   readonly int8Mode: Int8Mode;
+  /** How int8 weights are stored, or auto: chosen by the CPU's int8 kernels. */
+  readonly int8Format: Int8FormatSetting;
   /** Activation element type of static int8 (S8S8 or U8S8 in ORT's terms). */
   readonly int8Activations: 'int8' | 'uint8';
   /** Static int8: Conv/MatMul/Gemm nodes (by name) left in fp32. */

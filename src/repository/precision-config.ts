@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { INT8_FORMATS, type Int8FormatSetting } from '../core/int8-format.js';
 import type { Int8Mode, Precision, SampleInputSpec, SampleSource, VariantBuildJob } from '../core/precision.js';
 import { PRECISIONS, isPrecision } from '../core/precision.js';
 import type { ModelConfig } from '../generated/model_config.js';
@@ -10,6 +11,7 @@ export const PRECISION_PARAMETERS = {
   precision_variants: 'fp32',
   default_precision: 'fp32',
   int8_mode: 'dynamic',
+  int8_format: 'auto',
   int8_activations: 'uint8',
   int8_exclude_nodes: '',
   calibration: 'generated',
@@ -32,6 +34,7 @@ export interface PrecisionConfig {
   readonly variants: readonly Precision[];
   readonly defaultPrecision: Precision;
   readonly int8Mode: Int8Mode;
+  readonly int8Format: Int8FormatSetting;
   readonly int8Activations: 'int8' | 'uint8';
   readonly int8ExcludeNodes: readonly string[];
   readonly calibrationMethod: 'minmax' | 'percentile';
@@ -103,11 +106,15 @@ export function readPrecisionConfig(config: ModelConfig, modelDir: string): Prec
     if (!config.output.some((o) => o.name === name)) fail(`parameter 'classifier_outputs' names '${name}', which is not an output of the model`);
   }
   const needsGenerated = calibration.kind === 'generated' || validation.kind === 'generated';
+  const int8Format = choice<Int8FormatSetting>('int8_format', ['auto', ...INT8_FORMATS]);
+  const int8Activations = choice('int8_activations', ['uint8', 'int8'] as const);
+  if (int8Format === 'u8u8' && int8Activations === 'int8') fail("parameter 'int8_format' is 'u8u8', which needs uint8 activations, but 'int8_activations' is 'int8'");
   return {
     variants: served,
     defaultPrecision: defaultPrecision as Precision,
     int8Mode: choice('int8_mode', ['dynamic', 'static'] as const),
-    int8Activations: choice('int8_activations', ['uint8', 'int8'] as const),
+    int8Format,
+    int8Activations,
     int8ExcludeNodes: list(get('int8_exclude_nodes')),
     calibrationMethod: choice('calibration_method', ['minmax', 'percentile'] as const),
     calibration,
@@ -130,6 +137,7 @@ export function variantBuildJob(config: ModelConfig, settings: PrecisionConfig, 
     precisions: settings.variants.filter((p) => p !== 'fp32' && !(gpu && p === 'int8')),
     fp16Io: settings.variants.includes('fp16') && config.input.some((i) => i.dataType === DataType.TYPE_FP32),
     int8Mode: settings.int8Mode,
+    int8Format: settings.int8Format,
     int8Activations: settings.int8Activations,
     int8ExcludeNodes: settings.int8ExcludeNodes,
     calibrationMethod: settings.calibrationMethod,

@@ -2,44 +2,45 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { type AccuracyFigures, formatFigure, type Precision, type PrecisionReport, type Variant, type VariantBuildJob, type VariantBuildResult } from '../core/precision.js';
-import { maxAbsError, relativeL2Error, top1Agreement } from '../onnx/accuracy.js';
-import { type CalibrationFeeds, type CalibrationRunner, collectActivationRanges } from '../onnx/calibration.js';
+import { describeCpu } from '../core/cpu-features.js';
+import type { Int8Format } from '../core/int8-format.js';
+import { formatFigure, type Int8FormatReport, type Precision, type PrecisionReport, type Variant, type VariantBuildJob, type VariantBuildResult } from '../core/precision.js';
+import { type ActivationRange, collectActivationRanges } from '../onnx/calibration.js';
 import { convertToFloat16 } from '../onnx/float16.js';
-import { graphProducers } from '../onnx/graph-edit.js';
 import type { ModelProto } from '../onnx/graph-builder.js';
-import { fromFloat16Bits, toFloat16Bits } from '../onnx/half-precision.js';
 import { mainGraph, modelHash, readModel, writeModel } from '../onnx/onnx-model.js';
 import { quantizeDynamic } from '../onnx/quantize-dynamic.js';
 import { quantizeStaticQdq } from '../onnx/quantize-static.js';
+import { BuildSessions } from './build-sessions.js';
+import type { BuildHost } from './build-host.js';
+import { chooseCandidate, type Int8FormatPlan, planInt8Formats } from './int8-format-plan.js';
 import { loadSamples } from './sample-inputs.js';
+import { compareRuns, describeOutputs, toleranceFailure, worstOf } from './variant-accuracy.js';
 import { type CachedFigures, readCacheEntry, writeCacheEntry } from './variant-cache.js';
 
-/** Bump when the transforms change what they produce, so old cache entries are not reused. */
-const BUILD_FORMAT = 1;
+/**
+ * Bump when the transforms change what they produce, so old cache entries are not reused.
+ * 2: int8 formats, one file per format measured, and the CPU in the key.
+ */
+const BUILD_FORMAT = 2;
 
 type Log = (level: 'info' | 'warn', message: string) => void;
-
-interface Output {
-  readonly name: string;
-  /** Arg-max over the last axis is meaningful: top-1 agreement is measured. */
-  readonly classifier: boolean;
-}
-
-/** The outputs of one run, as float32, by output name, with their dims. */
-type RunOutputs = Map<string, { data: Float32Array; dims: readonly number[] }>;
 
 /**
  * Builds the precision variants of one model version, measures each against fp32 on the
  * validation samples, and caches files and figures under a hash of the model bytes and
- * every setting that shapes them. Worker thread only: it runs ONNX Runtime synchronously.
+ * every setting that shapes them. For int8 the key also holds the CPU's int8 features and
+ * the U8S8 check of `host`: a variant measured on one CPU is never reused on a CPU whose
+ * kernels compute it differently. Worker thread only: it runs ONNX Runtime synchronously.
  * A precision that cannot be built is reported with the reason, never thrown.
  */
-export async function buildVariants(job: VariantBuildJob, log: Log): Promise<VariantBuildResult> {
+export async function buildVariants(job: VariantBuildJob, log: Log, host: BuildHost): Promise<VariantBuildResult> {
+  const plan = job.precisions.includes('int8') ? planInt8Formats(job.int8Format, host) : undefined;
   const bytes = await readFile(job.modelPath);
-  const hash = modelHash(bytes, await hashSettings(job));
+  const hash = modelHash(bytes, await hashSettings(job, host));
   const cached = await readCacheEntry(job.cacheDir, hash);
-  if (cached !== undefined) return result(job, cached.entry, cached.figures, true);
+  if (cached !== undefined) return result(job, cached.entry, cached.figures, true, host, plan);
+  if (plan?.warning !== undefined) log('warn', plan.warning);
 
   const model = readModel(bytes);
   const inputNames = (mainGraph(model).input ?? []).map((i) => i.name ?? '').filter((n) => !(mainGraph(model).initializer ?? []).some((t) => t.name === n));
@@ -49,142 +50,157 @@ export async function buildVariants(job: VariantBuildJob, log: Log): Promise<Var
   try {
     const fp32 = await runner.open(bytes);
     const reference = await runner.run(fp32, validation, 'fp32');
-    const files = new Map<Variant, Uint8Array>();
-    const figures: Partial<Record<Precision, CachedFigures>> = {};
+    const forms = new Forms(model, job, inputNames, runner);
+    const files = new Map<string, Uint8Array>();
+    const figures: Partial<Record<Precision, CachedFigures[]>> = {};
     for (const precision of job.precisions) {
-      const started = performance.now();
-      try {
-        const built = await buildPrecision(precision, model, job, inputNames, runner);
-        for (const [variant, file] of built) files.set(variant, file);
-        const primary = built.get(precision)!;
-        const session = await runner.open(primary);
-        let accuracy = compare(reference, await runner.run(session, validation, 'fp32'), outputs, validation.length);
-        const speedup = await runner.speedup(fp32, session, validation[0]!);
-        await runner.close(session);
-        if (built.has('fp16-io')) {
-          // The fp16-io form also rounds inputs and outputs to fp16; its figures are the worse of the two.
-          const io = await runner.open(built.get('fp16-io')!);
-          accuracy = worst(accuracy, compare(reference, await runner.run(io, validation, 'fp16'), outputs, validation.length));
-          await runner.close(io);
+      const measured: CachedFigures[] = (figures[precision] = []);
+      for (const int8Format of precision === 'int8' ? plan!.candidates : [undefined]) {
+        const label = int8Format === undefined ? precision : `${precision} (${int8Format})`;
+        const tag = int8Format === undefined ? {} : { int8Format };
+        const started = performance.now();
+        try {
+          const built = await forms.build(precision, int8Format);
+          for (const [stem, file] of built) files.set(stem, file);
+          const primary = built.get(stemOf(precision, int8Format))!;
+          const session = await runner.open(primary);
+          let accuracy = compareRuns(reference, await runner.run(session, validation, 'fp32'), outputs, validation.length);
+          const speedup = await runner.speedup(fp32, session, validation[0]!);
+          await runner.close(session);
+          if (built.has('fp16-io')) {
+            // The fp16-io form also rounds inputs and outputs to fp16; its figures are the worse of the two.
+            const io = await runner.open(built.get('fp16-io')!);
+            accuracy = worstOf(accuracy, compareRuns(reference, await runner.run(io, validation, 'fp16'), outputs, validation.length));
+            await runner.close(io);
+          }
+          measured.push({ accuracy, speedup, fileBytes: primary.byteLength, ...tag });
+          log('info', `built ${label} in ${Math.round(performance.now() - started)} ms: relative L2 error ${formatFigure(accuracy.relativeL2Error)}, ${formatFigure(speedup)}x fp32`);
+        } catch (err) {
+          measured.push({ error: err instanceof Error ? err.message : String(err), ...tag });
+          log('warn', `could not build ${label}: ${measured.at(-1)!.error}`);
         }
-        figures[precision] = { accuracy, speedup, fileBytes: primary.byteLength };
-        log('info', `built ${precision} in ${Math.round(performance.now() - started)} ms`);
-      } catch (err) {
-        figures[precision] = { error: err instanceof Error ? err.message : String(err) };
-        log('warn', `could not build ${precision}: ${figures[precision].error}`);
       }
     }
-    const entry = await writeCacheEntry(job.cacheDir, hash, files, figures, log);
-    return result(job, entry, figures, false);
+    const entry = await writeCacheEntry(job.cacheDir, hash, files, figures, hostLine(host), log);
+    return result(job, entry, figures, false, host, plan);
   } finally {
     await runner.release();
   }
 }
 
-async function buildPrecision(precision: Precision, model: ModelProto, job: VariantBuildJob, inputNames: readonly string[], runner: BuildSessions): Promise<Map<Variant, Uint8Array>> {
-  if (precision === 'fp16') {
-    const variants = new Map<Variant, Uint8Array>([['fp16', writeModel(convertToFloat16(model, { keepIoTypes: true }))]]);
-    if (job.fp16Io) variants.set('fp16-io', writeModel(convertToFloat16(model, { keepIoTypes: false })));
-    return variants;
-  }
-  if (precision === 'int8') {
-    if (job.int8Mode === 'dynamic') return new Map([['int8', writeModel(quantizeDynamic(model, { perChannel: true }))]]);
-    const calibration = await loadSamples(job.calibration, job.generated, inputNames);
-    const ranges = await collectActivationRanges(model, calibration, runner.calibrationRunner(), { method: job.calibrationMethod });
-    return new Map([['int8', writeModel(quantizeStaticQdq(model, ranges, { activationType: job.int8Activations, excludeNodes: job.int8ExcludeNodes }))]]);
-  }
-  throw new Error(`no build for precision '${precision}'`);
+/** The cache file stem of a precision's model file (int8: one per format). */
+function stemOf(precision: Precision, int8Format: Int8Format | undefined): string {
+  return precision === 'int8' ? `int8-${int8Format}` : precision;
 }
 
-/** The served files and reports, deciding service from the figures and the job's tolerance. */
-function result(job: VariantBuildJob, entry: string, figures: Partial<Record<Precision, CachedFigures>>, cached: boolean): VariantBuildResult {
+/** Builds the model files of each precision form; static int8 calibrates once for all its formats. */
+class Forms {
+  private ranges: Promise<ReadonlyMap<string, ActivationRange>> | undefined;
+
+  constructor(
+    private readonly model: ModelProto,
+    private readonly job: VariantBuildJob,
+    private readonly inputNames: readonly string[],
+    private readonly runner: BuildSessions,
+  ) {}
+
+  /** The files of one form, by cache stem: the primary first, then fp16's fp16-io form when asked for. */
+  async build(precision: Precision, int8Format: Int8Format | undefined): Promise<Map<string, Uint8Array>> {
+    const { model, job } = this;
+    if (precision === 'fp16') {
+      const files = new Map<string, Uint8Array>([['fp16', writeModel(convertToFloat16(model, { keepIoTypes: true }))]]);
+      if (job.fp16Io) files.set('fp16-io', writeModel(convertToFloat16(model, { keepIoTypes: false })));
+      return files;
+    }
+    if (precision === 'int8') {
+      const stem = stemOf(precision, int8Format);
+      if (job.int8Mode === 'dynamic') return new Map([[stem, writeModel(quantizeDynamic(model, { perChannel: true, format: int8Format }))]]);
+      this.ranges ??= this.calibrate();
+      const ranges = await this.ranges;
+      // u8u8 needs uint8 activations, whatever int8_activations says (validation refuses the pair when both are set).
+      const activationType = int8Format === 'u8u8' ? 'uint8' : job.int8Activations;
+      return new Map([[stem, writeModel(quantizeStaticQdq(model, ranges, { activationType, excludeNodes: job.int8ExcludeNodes, format: int8Format }))]]);
+    }
+    throw new Error(`no build for precision '${precision}'`);
+  }
+
+  private async calibrate(): Promise<ReadonlyMap<string, ActivationRange>> {
+    const calibration = await loadSamples(this.job.calibration, this.job.generated, this.inputNames);
+    return collectActivationRanges(this.model, calibration, this.runner.calibrationRunner(), { method: this.job.calibrationMethod });
+  }
+}
+
+/** The served files and reports, choosing each precision's form and deciding service from the figures and the job's tolerance. */
+function result(
+  job: VariantBuildJob,
+  entry: string,
+  figures: Partial<Record<Precision, readonly CachedFigures[]>>,
+  cached: boolean,
+  host: BuildHost,
+  plan: Int8FormatPlan | undefined,
+): VariantBuildResult {
   const files: Partial<Record<Variant, string>> = {};
   const reports: PrecisionReport[] = job.precisions.map((precision) => {
-    const f = figures[precision];
+    const candidates = figures[precision] ?? [];
+    const verdicts = candidates.map((c) => (c.accuracy === undefined ? undefined : toleranceFailure(precision, c.accuracy, job)));
+    const chosen = chooseCandidate(candidates.map((c, i) => ({ relativeL2Error: c.accuracy?.relativeL2Error, speedup: c.speedup, passes: verdicts[i] === '' })));
+    const f = candidates[chosen];
     const int8Mode = precision === 'int8' ? job.int8Mode : undefined;
+    const int8Format = precision === 'int8' && f !== undefined ? int8Report(candidates, chosen, verdicts, host, plan!) : undefined;
+    const details = { int8Mode, ...(int8Format !== undefined ? { int8Format } : {}) };
     if (f === undefined || f.accuracy === undefined) {
-      return { precision, served: false, reason: `the ${precision} variant could not be built: ${f?.error ?? 'no figures'}`, int8Mode };
+      return { precision, served: false, reason: `the ${precision} variant could not be built: ${f?.error ?? 'no figures'}`, ...details };
     }
-    const reason = toleranceFailure(precision, f.accuracy, job);
+    const reason = verdicts[chosen]!;
     if (reason === '') {
-      files[precision] = path.join(entry, `${precision}.onnx`);
+      files[precision] = path.join(entry, `${stemOf(precision, f.int8Format)}.onnx`);
       if (precision === 'fp16' && job.fp16Io) files['fp16-io'] = path.join(entry, 'fp16-io.onnx');
     }
-    return { precision, served: reason === '', reason, accuracy: f.accuracy, speedup: f.speedup, int8Mode, fileBytes: f.fileBytes };
+    return { precision, served: reason === '', reason, accuracy: f.accuracy, speedup: f.speedup, fileBytes: f.fileBytes, ...details };
   });
   return { files, reports, cacheEntry: entry, cached };
 }
 
-function toleranceFailure(precision: Precision, a: AccuracyFigures, job: VariantBuildJob): string {
-  const failures: string[] = [];
-  if (!(a.relativeL2Error <= job.maxRelativeError)) {
-    failures.push(`relative L2 error ${formatFigure(a.relativeL2Error)} exceeds max_relative_error ${job.maxRelativeError}`);
+/** How the int8 format was chosen: the plan, and between two candidates, which won and by what. */
+function int8Report(candidates: readonly CachedFigures[], chosen: number, verdicts: readonly (string | undefined)[], host: BuildHost, plan: Int8FormatPlan): Int8FormatReport {
+  const f = candidates[chosen]!;
+  let why = plan.why;
+  if (candidates.length > 1) {
+    const others = candidates.filter((_, i) => i !== chosen).map((c) => c.int8Format).join(', ');
+    why +=
+      verdicts[chosen] === ''
+        ? `: ${f.int8Format} is the fastest within tolerance, against ${others}`
+        : verdicts.some((v) => v !== undefined)
+          ? `: none is within tolerance; ${f.int8Format} has the smallest error`
+          : `: none could be built`;
   }
-  if (a.top1Agreement !== undefined && !(a.top1Agreement >= job.minTop1Agreement)) {
-    failures.push(`top-1 agreement ${formatFigure(a.top1Agreement)} is below min_top1_agreement ${job.minTop1Agreement}`);
-  }
-  if (failures.length === 0) return '';
-  return `the ${precision} variant failed its accuracy check against fp32 on ${a.batches} validation batches: ${failures.join('; ')} (max abs error ${formatFigure(a.maxAbsError)})`;
-}
-
-function describeOutputs(model: ModelProto, classifierOutputs: readonly string[] | undefined): Output[] {
-  const g = mainGraph(model);
-  const producers = graphProducers(g);
-  return (g.output ?? []).map((o) => {
-    const name = o.name ?? '';
-    const op = producers.get(name)?.opType ?? '';
-    return { name, classifier: classifierOutputs !== undefined ? classifierOutputs.includes(name) : op === 'Softmax' || op === 'LogSoftmax' };
-  });
-}
-
-/** Accuracy of `candidate` against `reference` over every float output; the worst figure of each kind. */
-function compare(reference: readonly RunOutputs[], candidate: readonly RunOutputs[], outputs: readonly Output[], batches: number): AccuracyFigures {
-  let maxAbs = 0;
-  let relL2 = 0;
-  let top1: number | undefined;
-  for (const output of outputs) {
-    const ref = concat(reference.map((r) => r.get(output.name)));
-    const got = concat(candidate.map((r) => r.get(output.name)));
-    if (ref === undefined || got === undefined) continue;
-    maxAbs = Math.max(maxAbs, maxAbsError(ref, got));
-    relL2 = Math.max(relL2, relativeL2Error(ref, got));
-    const classes = reference[0]!.get(output.name)!.dims.at(-1) ?? 1;
-    if (output.classifier && classes > 1) top1 = Math.min(top1 ?? 1, top1Agreement(ref, got, classes));
-  }
-  return { maxAbsError: maxAbs, relativeL2Error: relL2, ...(top1 !== undefined ? { top1Agreement: top1 } : {}), batches };
-}
-
-function worst(a: AccuracyFigures, b: AccuracyFigures): AccuracyFigures {
-  const top1 = a.top1Agreement === undefined || b.top1Agreement === undefined ? undefined : Math.min(a.top1Agreement, b.top1Agreement);
   return {
-    maxAbsError: Math.max(a.maxAbsError, b.maxAbsError),
-    relativeL2Error: Math.max(a.relativeL2Error, b.relativeL2Error),
-    ...(top1 !== undefined ? { top1Agreement: top1 } : {}),
-    batches: a.batches,
+    format: f.int8Format!,
+    why,
+    cpu: hostLine(host),
+    candidates: candidates.map((c) => ({ format: c.int8Format!, ...(c.accuracy !== undefined ? { accuracy: c.accuracy } : {}), ...(c.speedup !== undefined ? { speedup: c.speedup } : {}), ...(c.error !== undefined ? { error: c.error } : {}) })),
   };
 }
 
-function concat(parts: readonly ({ data: Float32Array } | undefined)[]): Float32Array | undefined {
-  if (parts.some((p) => p === undefined)) return undefined;
-  const out = new Float32Array(parts.reduce((n, p) => n + p!.data.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p!.data, offset);
-    offset += p!.data.length;
-  }
-  return out;
+/** The CPU line of reports and cache entries: its int8 features, and the U8S8 check when it ran. */
+function hostLine(host: BuildHost): string {
+  const check = host.u8s8Exact === undefined ? '' : `; ONNX Runtime's U8S8 kernel ${host.u8s8Exact ? 'computes exactly' : 'saturates'}`;
+  return `${describeCpu(host.cpu)}${check}`;
 }
 
-/** What decides the files: the model bytes (hashed by the caller) and these settings. */
-async function hashSettings(job: VariantBuildJob): Promise<unknown> {
+/** What decides the files: the model bytes (hashed by the caller), these settings and, for int8, the CPU. */
+async function hashSettings(job: VariantBuildJob, host: BuildHost): Promise<unknown> {
   const source = async (s: VariantBuildJob['calibration']) => (s.kind === 'generated' ? s : { kind: s.kind, digest: await folderDigest(s.path) });
+  const int8 = job.precisions.includes('int8');
   return {
     format: BUILD_FORMAT,
     ort: ort.env.versions.node,
     precisions: job.precisions,
     fp16Io: job.fp16Io,
-    int8: job.precisions.includes('int8') ? { mode: job.int8Mode, activations: job.int8Activations, method: job.calibrationMethod, exclude: job.int8ExcludeNodes } : undefined,
-    calibration: job.precisions.includes('int8') && job.int8Mode === 'static' ? await source(job.calibration) : undefined,
+    int8: int8 ? { mode: job.int8Mode, format: job.int8Format, activations: job.int8Activations, method: job.calibrationMethod, exclude: job.int8ExcludeNodes } : undefined,
+    // The int8 kernels ONNX Runtime picks follow these features; the check is what they did.
+    cpu: int8 ? { arch: host.cpu.arch, known: host.cpu.known, features: host.cpu.int8, u8s8Exact: host.u8s8Exact } : undefined,
+    calibration: int8 && job.int8Mode === 'static' ? await source(job.calibration) : undefined,
     validation: await source(job.validation),
     generated: job.generated,
     classifierOutputs: job.classifierOutputs,
@@ -209,91 +225,4 @@ async function folderDigest(dir: string): Promise<string> {
   };
   await visit(dir);
   return hash.digest('hex');
-}
-
-/** Timed alternations of fp32 and a variant on one batch, after one warm-up run each. */
-const SPEED_ROUNDS = 7;
-
-/** ORT sessions for the build, on CPU; each is released by `close` or, at the latest, `release`. */
-class BuildSessions {
-  private readonly sessions = new Set<ort.InferenceSession>();
-
-  constructor(private readonly threads: number) {}
-
-  async open(bytes: Uint8Array): Promise<ort.InferenceSession> {
-    const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: this.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-    this.sessions.add(session);
-    return session;
-  }
-
-  async close(session: ort.InferenceSession): Promise<void> {
-    this.sessions.delete(session);
-    await session.release();
-  }
-
-  /** Runs every batch (as fp32 or, for the fp16-io form, fp16 inputs); outputs as float32. */
-  async run(session: ort.InferenceSession, batches: readonly CalibrationFeeds[], inputs: 'fp32' | 'fp16'): Promise<RunOutputs[]> {
-    const outputs: RunOutputs[] = [];
-    for (const feeds of batches) {
-      const out = await session.run(toOrtFeeds(feeds, inputs));
-      const run: RunOutputs = new Map();
-      for (const [name, tensor] of Object.entries(out)) {
-        if (tensor.type === 'float32') run.set(name, { data: tensor.data as Float32Array, dims: tensor.dims });
-        else if (tensor.type === 'float16') run.set(name, { data: fromFloat16Bits(tensor.data as Uint16Array), dims: tensor.dims });
-      }
-      outputs.push(run);
-    }
-    return outputs;
-  }
-
-  /**
-   * How much faster `candidate` runs `feeds` than `reference` (> 1 = faster): the ratio of
-   * median run times, the two alternating so that machine noise hits both alike.
-   */
-  async speedup(reference: ort.InferenceSession, candidate: ort.InferenceSession, feeds: CalibrationFeeds): Promise<number> {
-    const ortFeeds = toOrtFeeds(feeds, 'fp32');
-    const times: [number[], number[]] = [[], []];
-    for (let round = 0; round <= SPEED_ROUNDS; round++) {
-      for (const [i, session] of [reference, candidate].entries()) {
-        const start = performance.now();
-        await session.run(ortFeeds);
-        if (round > 0) times[i]!.push(performance.now() - start);
-      }
-    }
-    return median(times[0]) / median(times[1]);
-  }
-
-  /** Calibration runs of the augmented model, one session per model bytes. */
-  calibrationRunner(): CalibrationRunner {
-    const byModel = new Map<Uint8Array, Promise<ort.InferenceSession>>();
-    return async (bytes, feeds) => {
-      let session = byModel.get(bytes);
-      if (session === undefined) {
-        session = this.open(bytes);
-        byModel.set(bytes, session);
-      }
-      const out = await (await session).run(toOrtFeeds(feeds, 'fp32'));
-      const results: Record<string, Float32Array> = {};
-      for (const [name, tensor] of Object.entries(out)) results[name] = tensor.data as Float32Array;
-      return results;
-    };
-  }
-
-  async release(): Promise<void> {
-    for (const session of this.sessions) await session.release();
-    this.sessions.clear();
-  }
-}
-
-function toOrtFeeds(feeds: CalibrationFeeds, inputs: 'fp32' | 'fp16'): Record<string, ort.Tensor> {
-  const out: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) {
-    out[name] = inputs === 'fp16' ? new ort.Tensor('float16', toFloat16Bits(t.data), [...t.dims]) : new ort.Tensor('float32', t.data, [...t.dims]);
-  }
-  return out;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }

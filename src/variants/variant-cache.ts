@@ -1,27 +1,36 @@
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccuracyFigures, Precision, Variant } from '../core/precision.js';
+import type { Int8Format } from '../core/int8-format.js';
+import type { AccuracyFigures, Precision } from '../core/precision.js';
 
 /**
- * The on-disk cache of built variants: `<cacheDir>/<hash>/` holds `<variant>.onnx` files
- * and `figures.json`. An entry is written to a temporary folder and renamed into place, so
+ * The on-disk cache of built variants: `<cacheDir>/<hash>/` holds one `<stem>.onnx` file per
+ * form built (`fp16`, `fp16-io`, `int8-<format>`) and `figures.json`. An entry is written to a temporary folder and renamed into place, so
  * a reader never sees half an entry. When the model's folder is read-only the entry goes
  * under the system temp folder instead.
  */
 
-/** What the build measured for one precision, or why it could not build it. */
+/** What the build measured for one form of a precision, or why it could not build it. */
 export interface CachedFigures {
   readonly accuracy?: AccuracyFigures;
   readonly speedup?: number;
   readonly fileBytes?: number;
   readonly error?: string;
+  /** For int8: the format of this form. */
+  readonly int8Format?: Int8Format;
 }
+
+/** Each precision's forms, in the order built. */
+export type CachedFiguresByPrecision = Partial<Record<Precision, readonly CachedFigures[]>>;
 
 interface FiguresFile {
   readonly hash: string;
-  readonly files: readonly Variant[];
-  readonly figures: Partial<Record<Precision, CachedFigures>>;
+  /** The CPU the figures were measured on, for whoever reads the folder. */
+  readonly builtOn: string;
+  /** File stems: `<stem>.onnx` exists for each. */
+  readonly files: readonly string[];
+  readonly figures: CachedFiguresByPrecision;
 }
 
 const FIGURES = 'figures.json';
@@ -37,7 +46,7 @@ export async function readCacheEntry(cacheDir: string, hash: string): Promise<{ 
     try {
       const file = JSON.parse(await readFile(path.join(entry, FIGURES), 'utf8')) as FiguresFile;
       if (file.hash !== hash) continue;
-      await Promise.all(file.files.map((v) => stat(path.join(entry, `${v}.onnx`))));
+      await Promise.all(file.files.map((stem) => stat(path.join(entry, `${stem}.onnx`))));
       return { entry, figures: file.figures };
     } catch {
       // absent or incomplete: try the next location, then rebuild
@@ -50,25 +59,26 @@ export async function readCacheEntry(cacheDir: string, hash: string): Promise<{ 
 export async function writeCacheEntry(
   cacheDir: string,
   hash: string,
-  files: ReadonlyMap<Variant, Uint8Array>,
-  figures: FiguresFile['figures'],
+  files: ReadonlyMap<string, Uint8Array>,
+  figures: CachedFiguresByPrecision,
+  builtOn: string,
   log: (level: 'info' | 'warn', message: string) => void,
 ): Promise<string> {
   const [beside, fallback] = locations(cacheDir, hash) as [string, string];
   try {
-    return await writeEntry(beside, hash, files, figures);
+    return await writeEntry(beside, { hash, builtOn, files: [...files.keys()], figures }, files);
   } catch (err) {
     log('warn', `cannot cache variants beside the model (${(err as Error).message}); using ${fallback}`);
-    return writeEntry(fallback, hash, files, figures);
+    return writeEntry(fallback, { hash, builtOn, files: [...files.keys()], figures }, files);
   }
 }
 
-async function writeEntry(entry: string, hash: string, files: ReadonlyMap<Variant, Uint8Array>, figures: FiguresFile['figures']): Promise<string> {
+async function writeEntry(entry: string, content: FiguresFile, files: ReadonlyMap<string, Uint8Array>): Promise<string> {
+  const { hash } = content;
   const staging = `${entry}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(staging, { recursive: true });
   try {
-    for (const [variant, bytes] of files) await writeFile(path.join(staging, `${variant}.onnx`), bytes);
-    const content: FiguresFile = { hash, files: [...files.keys()], figures };
+    for (const [stem, bytes] of files) await writeFile(path.join(staging, `${stem}.onnx`), bytes);
     await writeFile(path.join(staging, FIGURES), `${JSON.stringify(content, null, 2)}\n`);
     try {
       await rename(staging, entry);

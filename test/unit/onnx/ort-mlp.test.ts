@@ -1,13 +1,20 @@
 /**
- * fp32 vs fp16 vs int8 (dynamic and static QDQ) of a generated 4-layer MLP
- * (hidden 768), each loaded and run in onnxruntime-node on CPU.
+ * fp32 vs fp16 vs int8 (dynamic and static QDQ, in each int8 format) of a
+ * generated 4-layer MLP (hidden 768), each loaded and run in onnxruntime-node
+ * on CPU.
  *
  * Tolerances (relative L2 vs fp32, 4 x 16 held-out rows in [-1, 1)), set
  * from measurement with headroom: fp16 measured ~4-5e-4 -> bound 1e-2;
- * int8 dynamic ~1.1e-2, static 2.1e-2 (MatMul+Add+Relu) and 1.7e-2 (Gemm,
- * Relu folded into the Q) -> bound 5e-2. Static max-abs error is larger on
- * the Gemm form (~0.76): its output y is quantized, and held-out values
- * beyond the calibrated range saturate.
+ * int8 -> bound 5e-2: u8s8 and u8u8 dynamic ~1.1e-2, static 2.1e-2
+ * (MatMul+Add+Relu) and 1.7e-2 (Gemm, Relu folded into the Q);
+ * u8s8_reduce_range (7-bit weights) dynamic ~1.7e-2, static 2.2-2.4e-2.
+ * u8u8 and u8s8_reduce_range give the same figures on every x86 CPU.
+ * u8s8 does only where ONNX Runtime's U8S8 kernel is exact (VNNI): on AVX2
+ * without it, pairs of products saturate in int16 and the error is ~0.16-0.17,
+ * which the u8s8 case asserts there, so that the reason auto never picks u8s8
+ * on such CPUs stays checked. Static max-abs error is larger on the Gemm
+ * form (~0.76): its output y is quantized, and held-out values beyond the
+ * calibrated range saturate.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -19,7 +26,9 @@ import { toFloat16Bits, fromFloat16Bits } from '../../../src/onnx/half-precision
 import { writeModel } from '../../../src/onnx/onnx-model.js';
 import { quantizeDynamic } from '../../../src/onnx/quantize-dynamic.js';
 import { quantizeStaticQdq } from '../../../src/onnx/quantize-static.js';
+import { INT8_FORMATS, type Int8Format } from '../../../src/core/int8-format.js';
 import { buildMlp, uniform } from './fixtures.js';
+import { hostInt8 } from './int8-host.js';
 import { type Feed, concat, createSession, ortCalibrationRunner, runModel, runSession } from './ort-runner.js';
 
 const ROWS = 16;
@@ -64,30 +73,43 @@ for (const form of ['matmul', 'gemm'] as const) {
       }
     });
 
-    it('int8 dynamic (per channel) is within 5e-2 relative L2', async (t) => {
-      const { rel, max } = await compare(quantizeDynamic(fp32));
-      t.diagnostic(`int8 dynamic ${form}: relative L2 ${rel.toExponential(2)}, max abs ${max.toExponential(2)}`);
-      assert.ok(rel < 5e-2, `int8 dynamic relative L2 ${rel} < 5e-2`);
-    });
-
-    it('int8 dynamic (per tensor) is within 5e-2 relative L2', async (t) => {
-      const { rel } = await compare(quantizeDynamic(fp32, { perChannel: false }));
-      t.diagnostic(`int8 dynamic per-tensor ${form}: relative L2 ${rel.toExponential(2)}`);
-      assert.ok(rel < 5e-2, `int8 dynamic per-tensor relative L2 ${rel} < 5e-2`);
-    });
-
-    for (const method of ['minmax', 'percentile'] as const) {
-      it(`int8 static QDQ (${method}) is within 5e-2 relative L2`, async (t) => {
-        const runner = ortCalibrationRunner();
-        try {
-          const ranges = await collectActivationRanges(fp32, calibration, runner.run, { method });
-          const { rel, max } = await compare(quantizeStaticQdq(fp32, ranges));
-          t.diagnostic(`int8 static ${method} ${form}: relative L2 ${rel.toExponential(2)}, max abs ${max.toExponential(2)}`);
-          assert.ok(rel < 5e-2, `int8 static relative L2 ${rel} < 5e-2`);
-        } finally {
-          await runner.release();
+    for (const format of INT8_FORMATS) {
+      const int8Bound = async (t: { diagnostic(m: string): void }, what: string, variant: ModelProto): Promise<void> => {
+        const { rel, max } = await compare(variant);
+        const host = await hostInt8();
+        t.diagnostic(`int8 ${what} ${format} ${form}: relative L2 ${rel.toExponential(2)}, max abs ${max.toExponential(2)} (${host.line})`);
+        if (saturates(format, host.u8s8Exact)) {
+          assert.ok(rel > 5e-2, `${what} ${format}: relative L2 ${rel} > 5e-2, as the saturating U8S8 kernel gives (${host.line})`);
+        } else {
+          assert.ok(rel < 5e-2, `${what} ${format}: relative L2 ${rel} < 5e-2 (${host.line})`);
         }
+      };
+
+      it(`int8 ${format} dynamic (per channel) is within 5e-2 relative L2${format === 'u8s8' ? ' where U8S8 is exact' : ''}`, async (t) => {
+        await int8Bound(t, 'dynamic', quantizeDynamic(fp32, { format }));
       });
+
+      it(`int8 ${format} dynamic (per tensor) is within 5e-2 relative L2${format === 'u8s8' ? ' where U8S8 is exact' : ''}`, async (t) => {
+        await int8Bound(t, 'dynamic per-tensor', quantizeDynamic(fp32, { perChannel: false, format }));
+      });
+
+      for (const method of ['minmax', 'percentile'] as const) {
+        it(`int8 ${format} static QDQ (${method}) is within 5e-2 relative L2${format === 'u8s8' ? ' where U8S8 is exact' : ''}`, async (t) => {
+          const runner = ortCalibrationRunner();
+          try {
+            const ranges = await collectActivationRanges(fp32, calibration, runner.run, { method });
+            const activationType = format === 'u8u8' ? 'uint8' : 'int8';
+            await int8Bound(t, `static ${method}`, quantizeStaticQdq(fp32, ranges, { format, activationType }));
+          } finally {
+            await runner.release();
+          }
+        });
+      }
     }
   });
+}
+
+/** Whether `format` runs on ONNX Runtime's saturating U8S8 kernel on this host. */
+function saturates(format: Int8Format, u8s8Exact: boolean): boolean {
+  return format === 'u8s8' && !u8s8Exact;
 }

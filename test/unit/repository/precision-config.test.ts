@@ -44,6 +44,7 @@ describe('readPrecisionConfig', () => {
     assert.deepEqual(settings.variants, ['fp32', 'int8']);
     assert.equal(settings.defaultPrecision, 'fp32');
     assert.equal(settings.int8Mode, 'dynamic');
+    assert.equal(settings.int8Format, 'auto', 'the format follows the CPU unless set');
     assert.equal(settings.int8Activations, 'uint8');
     assert.equal(settings.calibrationMethod, 'minmax');
     assert.deepEqual(settings.calibration, { kind: 'generated', batches: 8, seed: 1000 });
@@ -69,6 +70,11 @@ describe('readPrecisionConfig', () => {
     rejects(config({ precision_variants: 'fp16,int8' }), "model 'm': parameter 'precision_variants' must include fp32: every other precision is measured against it");
     rejects(config({ precision_variants: 'fp32,fp16', default_precision: 'int8' }), "model 'm': parameter 'default_precision' is 'int8'; it must be one of precision_variants (fp32, fp16)");
     rejects(config({ precision_variants: 'fp32,int8', int8_mode: 'qat', sample_dims: '3,48,8' }), "model 'm': parameter 'int8_mode' is 'qat'; use dynamic or static");
+    rejects(config({ precision_variants: 'fp32,int8', int8_format: 's8s8', sample_dims: '3,48,8' }), "model 'm': parameter 'int8_format' is 's8s8'; use auto or u8s8 or u8s8_reduce_range or u8u8");
+    rejects(
+      config({ precision_variants: 'fp32,int8', int8_format: 'u8u8', int8_activations: 'int8', sample_dims: '3,48,8' }),
+      "model 'm': parameter 'int8_format' is 'u8u8', which needs uint8 activations, but 'int8_activations' is 'int8'",
+    );
     rejects(config({ precision_variants: 'fp32,int8', max_relative_error: 'small', sample_dims: '3,48,8' }), "model 'm': parameter 'max_relative_error' is 'small'; it must be a number from 0 to 1000000000");
     rejects(config({ precision_variants: 'fp32,int8', min_top1_agreement: '1.5', sample_dims: '3,48,8' }), "model 'm': parameter 'min_top1_agreement' is '1.5'; it must be a number from 0 to 1");
     rejects(config({ precision_variants: 'fp32,int8', sample_range: '1,0', sample_dims: '3,48,8' }), "model 'm': parameter 'sample_range' is '1,0'; give 'low,high' with low < high");
@@ -105,6 +111,11 @@ describe('variantBuildJob', () => {
     assert.deepEqual(cpu.precisions, ['fp16', 'int8']);
     assert.equal(cpu.fp16Io, true);
     assert.equal(cpu.threads, 2);
+    assert.equal(cpu.int8Format, 'auto');
+    for (const format of ['u8s8', 'u8s8_reduce_range', 'u8u8']) {
+      const forced = config({ precision_variants: 'fp32,int8', sample_dims: '3,48,64', int8_format: format });
+      assert.equal(variantBuildJob(forced, readPrecisionConfig(forced, '/repo/m')!, 3, '/repo/m/3/model.onnx', 2, false).int8Format, format);
+    }
     assert.deepEqual(variantBuildJob(c, settings, 3, '/repo/m/3/model.onnx', 2, true).precisions, ['fp16']);
   });
 });

@@ -1,0 +1,66 @@
+import { describeCpu, expectsU8s8Saturation } from '../core/cpu-features.js';
+import type { Int8Format, Int8FormatSetting } from '../core/int8-format.js';
+import type { BuildHost } from './build-host.js';
+
+/** The formats to build and measure for a model's int8 variant, and why those. */
+export interface Int8FormatPlan {
+  /** One format, or two to measure against each other. */
+  readonly candidates: readonly Int8Format[];
+  readonly why: string;
+  /** Said once in the log when the plan knowingly costs accuracy or disagrees with the flags. */
+  readonly warning?: string;
+}
+
+/**
+ * Which int8 formats to build: `auto` takes u8s8 where ONNX Runtime's U8S8 kernel is exact
+ * (VNNI, AMX, ARM), and elsewhere measures u8u8 and u8s8_reduce_range, both exact there,
+ * and serves the better (see {@link chooseCandidate}). A format set in the config is built
+ * alone.
+ */
+export function planInt8Formats(setting: Int8FormatSetting, host: BuildHost): Int8FormatPlan {
+  const exact = host.u8s8Exact ?? expectsU8s8Saturation(host.cpu) === false;
+  const kernel = exact ? "ONNX Runtime's U8S8 kernel is exact on this CPU" : "ONNX Runtime's U8S8 kernel saturates on this CPU (x86 without VNNI)";
+  const predicted = expectsU8s8Saturation(host.cpu);
+  const disagree =
+    host.u8s8Exact !== undefined && predicted !== undefined && predicted === host.u8s8Exact
+      ? `the CPU's flags (${describeCpu(host.cpu)}) predict that ONNX Runtime's U8S8 kernel ${predicted ? 'saturates' : 'is exact'}, ` +
+        `but it ${host.u8s8Exact ? 'computed exactly' : 'saturated'} when checked (an emulator, or a hypervisor hiding features?); going by the check`
+      : undefined;
+  if (setting !== 'auto') {
+    const costly = setting === 'u8s8' && !exact ? `int8_format u8s8 is set, but ${kernel}: expect a large int8 error` : undefined;
+    return { candidates: [setting], why: `int8_format ${setting} is set in the model config; ${kernel}`, ...warning(disagree, costly) };
+  }
+  if (exact) return { candidates: ['u8s8'], why: `auto: ${kernel}, so u8s8`, ...warning(disagree) };
+  return {
+    candidates: ['u8u8', 'u8s8_reduce_range'],
+    why: `auto: ${kernel}, so u8u8 and u8s8_reduce_range (both exact there) were measured and the better one is served`,
+    ...warning(disagree),
+  };
+}
+
+function warning(...parts: (string | undefined)[]): { warning?: string } {
+  const text = parts.filter((p) => p !== undefined).join('; ');
+  return text === '' ? {} : { warning: text };
+}
+
+/** What {@link chooseCandidate} needs of one measured candidate. */
+export interface MeasuredCandidate {
+  /** Relative L2 error against fp32; undefined when the candidate could not be built. */
+  readonly relativeL2Error?: number;
+  readonly speedup?: number;
+  /** Whether its figures meet the model's tolerance. */
+  readonly passes: boolean;
+}
+
+/**
+ * The candidate to serve: of those within tolerance, the fastest; when none is, the most
+ * accurate (whose failure is then reported); when none was built, the first.
+ */
+export function chooseCandidate(candidates: readonly MeasuredCandidate[]): number {
+  const indices = candidates.map((_, i) => i);
+  const passing = indices.filter((i) => candidates[i]!.passes);
+  if (passing.length > 0) return passing.reduce((best, i) => ((candidates[i]!.speedup ?? 0) > (candidates[best]!.speedup ?? 0) ? i : best));
+  const built = indices.filter((i) => candidates[i]!.relativeL2Error !== undefined);
+  if (built.length > 0) return built.reduce((best, i) => (candidates[i]!.relativeL2Error! < candidates[best]!.relativeL2Error! ? i : best));
+  return 0;
+}

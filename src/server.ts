@@ -3,6 +3,7 @@ import type { tracing } from '@opentelemetry/sdk-node';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
 import { probeDevices } from './backend/device-probe.js';
+import { describeCpu } from './core/cpu-features.js';
 import type { DeviceInventory } from './core/execution.js';
 import type { Logger } from './core/logger.js';
 import type { ExecutionObserver, LogControl } from './core/telemetry.js';
@@ -89,7 +90,7 @@ export class NereidServer implements ServerState {
   static async start(config: ServerConfig, deps: ServerDependencies): Promise<NereidServer> {
     const logger = deps.logger;
     const devices = deps.devices ?? probeDevices();
-    logger.info({ cpuCores: devices.cpuCores, gpus: devices.gpuIds, providers: devices.providers }, 'devices');
+    logger.info({ cpuCores: devices.cpuCores, cpu: describeCpu(devices.cpu), gpus: devices.gpuIds, providers: devices.providers }, 'devices');
     const { trace } = config;
     const traceSettings = new TraceSettings(
       { level: trace.level, rate: trace.rate, count: trace.count, mode: 'opentelemetry' },

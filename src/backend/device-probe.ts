@@ -3,12 +3,13 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { DeviceInventory, ProviderStatus } from '../core/execution.js';
+import { readCpuFeatures } from './cpu-features.js';
 
 const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
 
 /**
  * What this machine offers ONNX Runtime, found without loading it (cheap file checks, so
- * the main thread may call it once at start-up): CPU cores, NVIDIA GPUs (/dev/nvidiaN),
+ * the main thread may call it once at start-up): CPU cores and int8 features, NVIDIA GPUs (/dev/nvidiaN),
  * whether onnxruntime-node has its CUDA provider libraries, and whether a Vulkan loader
  * exists for WebGPU. A WebGPU adapter can only be found by creating a session; that
  * failure becomes the model's reason instead.
@@ -16,6 +17,7 @@ const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/l
 export function probeDevices(): DeviceInventory {
   return {
     cpuCores: availableParallelism(),
+    cpu: readCpuFeatures(),
     gpuIds: nvidiaDevices(),
     providers: { cpu: { available: true }, cuda: cudaStatus(), webgpu: webgpuStatus() },
   };

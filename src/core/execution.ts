@@ -1,3 +1,4 @@
+import type { CpuFeatures } from './cpu-features.js';
 import type { DataType } from './data-type.js';
 import type { Variant } from './precision.js';
 
@@ -53,6 +54,8 @@ export interface ProviderStatus {
 export interface DeviceInventory {
   /** Logical CPU cores available to this process. */
   readonly cpuCores: number;
+  /** The CPU's int8 features, which decide the int8 format of precision variants. */
+  readonly cpu: CpuFeatures;
   /** Indices of visible GPUs. */
   readonly gpuIds: readonly number[];
   readonly providers: Readonly<Record<ExecutionProvider, ProviderStatus>>;

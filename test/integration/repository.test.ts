@@ -35,7 +35,7 @@ describe('model repository: auto-complete and models that fail to load', () => {
     t = await startTestServer([await testRepository(), await mixedRepository()], {
       flags: ['--strict-readiness', 'false'],
       // This machine's real inventory, plus a GPU the CUDA libraries are missing for.
-      devices: { cpuCores: 2, gpuIds: [0], providers: { cpu: { available: true }, cuda: { available: false, reason: 'the CUDA execution provider libraries are not installed (/x/libonnxruntime_providers_cuda.so is missing); reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12, on a machine with CUDA 12 and cuDNN 9' }, webgpu: { available: false, reason: 'no Vulkan' } } },
+      devices: { cpuCores: 2, cpu: { arch: 'x64', model: 'test', int8: ['avx2'], known: true }, gpuIds: [0], providers: { cpu: { available: true }, cuda: { available: false, reason: 'the CUDA execution provider libraries are not installed (/x/libonnxruntime_providers_cuda.so is missing); reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12, on a machine with CUDA 12 and cuDNN 9' }, webgpu: { available: false, reason: 'no Vulkan' } } },
     });
   });
   after(async () => {
@@ -94,7 +94,7 @@ describe('model repository: auto-complete and models that fail to load', () => {
 
   it('ServerReady is false under --strict-readiness while a model is unavailable', async () => {
     const strict = await startTestServer([await mixedRepository()], {
-      devices: { cpuCores: 2, gpuIds: [], providers: { cpu: { available: true }, cuda: { available: false, reason: 'x' }, webgpu: { available: false, reason: 'y' } } },
+      devices: { cpuCores: 2, cpu: { arch: 'x64', model: 'test', int8: ['avx2'], known: true }, gpuIds: [], providers: { cpu: { available: true }, cuda: { available: false, reason: 'x' }, webgpu: { available: false, reason: 'y' } } },
     });
     try {
       assert.deepEqual(await strict.client.call('ServerReady', {}), { ready: false });

@@ -8,6 +8,7 @@ import { planInstances } from '../../../src/repository/instance-plan.js';
 function devices(cpuCores: number, gpuIds: number[], cuda: boolean, webgpu = false): DeviceInventory {
   return {
     cpuCores,
+    cpu: { arch: 'x64', model: 'test', int8: ['avx2'], known: true },
     gpuIds,
     providers: {
       cpu: { available: true },

@@ -10,6 +10,7 @@ import { normalizeModelConfig } from '../../../src/repository/normalize-config.j
 
 const CPU_ONLY: DeviceInventory = {
   cpuCores: 8,
+  cpu: { arch: 'x64', model: 'test', int8: ['avx2'], known: true },
   gpuIds: [],
   providers: {
     cpu: { available: true },
@@ -20,6 +21,7 @@ const CPU_ONLY: DeviceInventory = {
 
 const TWO_GPUS: DeviceInventory = {
   cpuCores: 16,
+  cpu: { arch: 'x64', model: 'test', int8: ['avx2', 'avx512f', 'avx512bw', 'avx512_vnni'], known: true },
   gpuIds: [0, 1],
   providers: { cpu: { available: true }, cuda: { available: true }, webgpu: { available: false, reason: 'no adapter' } },
 };

@@ -60,6 +60,8 @@ const MODELS: readonly { file: string; config: ModelConfig; sampleWidth: number 
 export interface OcrPrecisionOptions {
   readonly variants?: string;
   readonly int8Mode?: 'dynamic' | 'static';
+  /** The int8_format parameter (default auto: chosen by the CPU). */
+  readonly int8Format?: string;
   /** Sample batches in each of calibration/ and validation/ (4 lines each). */
   readonly batches?: number;
   /** Serve every variant whatever its accuracy (benchmarks time failing variants this way). */
@@ -71,6 +73,7 @@ function precisionParameters(options: OcrPrecisionOptions): Record<string, strin
   return {
     precision_variants: options.variants ?? 'fp32,fp16,int8',
     int8_mode: options.int8Mode ?? 'dynamic',
+    int8_format: options.int8Format ?? 'auto',
     calibration: 'calibration',
     validation: 'validation',
     ...(options.liftTolerances === true ? { max_relative_error: '1e9', min_top1_agreement: '0' } : {}),

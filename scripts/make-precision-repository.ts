@@ -26,11 +26,11 @@ function mlpConfig(name: string, parameters: Record<string, string>): ModelConfi
   };
 }
 
-/** Writes `mlp` and `mlp_strict` under `outDir`; returns the model directories. */
-export async function makePrecisionRepository(outDir: string): Promise<string[]> {
+/** Writes `mlp` and `mlp_strict` under `outDir`; returns the model directories. `int8Format` sets mlp's int8_format. */
+export async function makePrecisionRepository(outDir: string, int8Format = 'auto'): Promise<string[]> {
   const bytes = encodeModel(buildMlp({ layers: 4, hidden: HIDDEN }));
   return [
-    await writeModel(outDir, 'mlp', bytes, mlpConfig('mlp', {})),
+    await writeModel(outDir, 'mlp', bytes, mlpConfig('mlp', { int8_format: int8Format })),
     await writeModel(outDir, 'mlp_strict', bytes, mlpConfig('mlp_strict', { max_relative_error: '1e-7', calibration_batches: '2', validation_batches: '2' })),
   ];
 }

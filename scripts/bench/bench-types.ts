@@ -15,6 +15,8 @@ export interface MachineInfo {
   readonly os: string;
   /** git commit of the code measured ('' when unknown), with '-dirty' for uncommitted changes. */
   readonly commit: string;
+  /** The CPU's int8 features (core/cpu-features.ts `describeCpu`); absent in runs made before it was recorded. */
+  readonly cpuInt8?: string;
 }
 
 export interface WorkloadInfo {
@@ -122,6 +124,8 @@ export interface BenchRun {
 /** How a precision run's variants were made and what the server measured at load. */
 export interface PrecisionRunInfo {
   readonly int8Mode: 'dynamic' | 'static';
+  /** The int8_format the model was served with (auto: chosen by the CPU); absent in older runs. */
+  readonly int8Format?: string;
   /** True when the tolerance was lifted so that failing variants serve anyway (to time them). */
   readonly tolerancesLifted: boolean;
   /** The model's `precision.*` ModelConfig parameters (figures against fp32, status, reasons). */

@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+import { readCpuFeatures } from '../../src/backend/cpu-features.js';
+import { describeCpu } from '../../src/core/cpu-features.js';
 import type { MachineInfo } from './bench-types.js';
 
-/** What this machine is, for the report: cores, CPU, memory, Node, OS and the commit measured. */
+/** What this machine is, for the report: cores, CPU and its int8 features, memory, Node, OS and the commit measured. */
 export function machineInfo(): MachineInfo {
   return {
     cpus: os.availableParallelism(),
@@ -11,6 +13,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     commit: commit(),
+    cpuInt8: describeCpu(readCpuFeatures()),
   };
 }
 

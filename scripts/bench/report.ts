@@ -340,6 +340,7 @@ export function renderMarkdown(run: BenchRun, base: string): string {
       ['', ''],
       [
         ['CPUs', `${m.cpus} × ${cell(m.cpuModel)}`],
+        ['CPU int8 features', cell(m.cpuInt8 ?? 'not recorded')],
         ['Memory', `${formatNumber(m.memoryGiB)} GiB`],
         ['Node', cell(m.node)],
         ['OS', cell(m.os)],
@@ -403,8 +404,9 @@ function precisionSection(run: BenchRun): string {
   const info = run.precision!;
   const f = info.figures;
   const precisions = ['fp16', 'int8'].filter((p) => f[`precision.${p}.status`] !== undefined);
+  const int8 = (k: string) => f[`precision.int8.${k}`];
   const lines = [
-    `int8 mode: ${info.int8Mode}.${info.tolerancesLifted ? ' Tolerances were lifted for this run so that every variant serves and can be timed.' : ''} ` +
+    `int8 mode: ${info.int8Mode}; int8_format ${info.int8Format ?? 'auto'}${int8('format') === undefined ? '' : `, served as ${int8('format')}`}.${info.tolerancesLifted ? ' Tolerances were lifted for this run so that every variant serves and can be timed.' : ''} ` +
       'The default tolerance is relative L2 error <= 0.05 and, for classifier outputs, top-1 agreement >= 0.99.',
     '',
     mdTable(
@@ -420,6 +422,9 @@ function precisionSection(run: BenchRun): string {
     ),
   ];
   for (const p of precisions) if (f[`precision.${p}.reason`] !== undefined) lines.push('', `${p}: ${f[`precision.${p}.reason`]}`);
+  if (int8('format_choice') !== undefined) {
+    lines.push('', `int8 format: ${int8('format_choice')}. Measured on ${int8('cpu')}: ${int8('formats_measured')}.`);
+  }
   return lines.join('\n');
 }
 

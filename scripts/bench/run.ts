@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeDevices } from '../../src/backend/device-probe.js';
+import { INT8_FORMATS } from '../../src/core/int8-format.js';
 import { ModelInferRequest } from '../../src/generated/grpc_service.js';
 import { loadModelDefinition } from '../../src/repository/model-definition.js';
 import { formatModelConfigText, parseModelConfigText } from '../../src/repository/config-text.js';
@@ -49,6 +50,8 @@ export interface BenchOptions {
   readonly precisions: readonly string[] | undefined;
   /** For --precisions on the OCR workloads: how int8 is made, and whether failing variants serve anyway. */
   readonly int8Mode: 'dynamic' | 'static';
+  /** For --precisions: the model's int8_format (auto, or a format to force). */
+  readonly int8Format: string;
   readonly liftTolerances: boolean;
   readonly quiet: boolean;
   /** Which Nereid to start: the build (default) or the sources (tests). */
@@ -74,6 +77,7 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
   --precisions a,b,c       serve the model with these precision variants and measure each as target
                            nereid-<precision> on the one server (workload mlp always has them)
   --int8-mode M            dynamic (default) or static int8 for --precisions on the OCR workloads
+  --int8-format F          auto (default: by the CPU), u8s8, u8s8_reduce_range or u8u8 for --precisions
   --lift-tolerances        serve variants that fail their accuracy check anyway, to time them
   --out DIR                where JSON and CSV go (default bench/runs/<time>-<workload>)
   --name NAME              file name stem of the JSON and CSV (default: the workload)`;
@@ -158,6 +162,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     precision: get('precision'),
     precisions: get('precisions')?.split(',').map((p) => p.trim()),
     int8Mode: get('int8-mode') === 'static' ? 'static' : 'dynamic',
+    int8Format: int8Format(get('int8-format')),
     liftTolerances: flags.has('lift-tolerances'),
     quiet: false,
     nereidEntry: 'dist',
@@ -165,6 +170,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
 }
 
 /** Encodes DISTINCT_REQUESTS requests with seeded random data, and times one encode. */
+/** The --int8-format value: auto or one of the formats. */
+function int8Format(value: string | undefined): string {
+  const allowed = ['auto', ...INT8_FORMATS];
+  if (value === undefined) return 'auto';
+  if (!allowed.includes(value)) throw new Error(`--int8-format must be one of ${allowed.join(', ')}, not '${value}'`);
+  return value;
+}
+
 function encodeRequests(model: string, inputs: readonly InputSpec[], seed: number, precision: string | undefined): { requests: Uint8Array[]; sendUs: number } {
   const random = seededRandom(seed);
   const requests: Uint8Array[] = [];
@@ -241,7 +254,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
   const servers: ServerProcess[] = [];
   const sinks: { close(): Promise<void> }[] = [];
   try {
-    const precisionRepository = options.precisions !== undefined ? { int8Mode: options.int8Mode, liftTolerances: options.liftTolerances, batches: 4 } : undefined;
+    const precisionRepository = options.precisions !== undefined ? { int8Mode: options.int8Mode, int8Format: options.int8Format, liftTolerances: options.liftTolerances, batches: 4 } : undefined;
     const repository = options.repository ?? (await workload.repository(path.join(scratch, 'repo'), precisionRepository));
     const { sources } = await scanRepositories([repository]);
     const definition = await loadModelDefinition(sources.find((s) => s.name === workload.model)!, { autoComplete: true, defaultMaxBatchSize: 4, devices: probeDevices() });
@@ -263,7 +276,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
         for (const p of options.precisions) {
           grpcTargets.push({ ...nereid, name: `nereid-${p}`, requests: encodeRequests(workload.model, inputs, options.settings.seed, p).requests });
         }
-        precisionInfo = { int8Mode: workload.name === 'mlp' ? 'dynamic' : options.int8Mode, tolerancesLifted: options.liftTolerances, figures: await precisionFigures(nereid.address, workload.model) };
+        precisionInfo = { int8Mode: workload.name === 'mlp' ? 'dynamic' : options.int8Mode, int8Format: options.int8Format, tolerancesLifted: options.liftTolerances, figures: await precisionFigures(nereid.address, workload.model) };
         log(`precision figures at load: ${JSON.stringify(precisionInfo.figures)}`);
       }
     }

@@ -58,7 +58,7 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
     name: 'mlp',
     model: 'mlp',
     // Always serves fp32, fp16 and dynamic int8 (scripts/make-precision-repository.ts).
-    repository: async (scratch) => (await makePrecisionRepository(scratch), scratch),
+    repository: async (scratch, precision) => (await makePrecisionRepository(scratch, precision?.int8Format), scratch),
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 768] }],
     maxBatch: 8,
   },

@@ -82,6 +82,13 @@ describe('per-request precision', () => {
       assert.equal(mlp[`precision.${p}.top1_agreement`], undefined, 'the MLP output is not a classifier output');
     }
     assert.equal(mlp['precision.int8.int8_mode'], 'dynamic');
+    // The int8 format follows the CPU: u8s8 where ONNX Runtime's U8S8 kernel is exact, else the better of u8u8 and reduce-range.
+    const exact = mlp['precision.int8.cpu']!.endsWith("ONNX Runtime's U8S8 kernel computes exactly");
+    assert.match(mlp['precision.int8.cpu']!, new RegExp(`^${process.arch}\\b.*; ONNX Runtime's U8S8 kernel (computes exactly|saturates)$`));
+    if (exact) assert.equal(mlp['precision.int8.format'], 'u8s8');
+    else assert.ok(['u8u8', 'u8s8_reduce_range'].includes(mlp['precision.int8.format']!), mlp['precision.int8.format']);
+    assert.match(mlp['precision.int8.format_choice']!, /^auto: ONNX Runtime's U8S8 kernel /);
+    assert.match(mlp['precision.int8.formats_measured']!, exact ? /^u8s8: relative L2 error [\d.e-]+, [\d.]+x fp32$/ : /^u8u8: relative L2 error .*; u8s8_reduce_range: relative L2 error /);
   });
 
   it('serves each requested precision, recorded per precision in the statistics and spans', async () => {

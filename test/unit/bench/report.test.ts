@@ -495,4 +495,28 @@ describe('precision runs', () => {
     assert.deepEqual(cells(table[1]!).slice(0, 3), ['int8', 'served', 'no']);
     assert.match(md, /Tolerances were lifted for this run/);
   });
+
+  it('names the int8 format, how it was chosen and the CPU it was measured on', () => {
+    const withFormat: BenchRun = {
+      ...run,
+      machine: { ...run.machine, cpuInt8: 'x64 (Test CPU): avx2' },
+      precision: {
+        ...run.precision!,
+        int8Format: 'auto',
+        figures: {
+          ...figures,
+          'precision.int8.format': 'u8u8',
+          'precision.int8.format_choice': "auto: ONNX Runtime's U8S8 kernel saturates on this CPU (x86 without VNNI), so u8u8 and u8s8_reduce_range (both exact there) were measured and the better one is served: u8u8 is the fastest within tolerance, against u8s8_reduce_range",
+          'precision.int8.cpu': "x64 (Test CPU): avx2; ONNX Runtime's U8S8 kernel saturates",
+          'precision.int8.formats_measured': 'u8u8: relative L2 error 0.011, 1.4x fp32; u8s8_reduce_range: relative L2 error 0.017, 1.2x fp32',
+        },
+      },
+    };
+    const md = renderMarkdown({ ...withFormat, checks: computeChecks(withFormat) }, 'ocr-cls');
+    assert.match(section(md, '## Machine'), /\| CPU int8 features \| x64 \(Test CPU\): avx2 \|/);
+    const precision = section(md, '## Precision variants');
+    assert.match(precision, /^int8 mode: static; int8_format auto, served as u8u8\./m);
+    assert.match(precision, /int8 format: auto: .*u8u8 is the fastest within tolerance, against u8s8_reduce_range\. Measured on x64 \(Test CPU\): avx2; ONNX Runtime's U8S8 kernel saturates: u8u8: relative L2 error 0\.011/);
+    assert.match(section(renderMarkdown(run, 'old'), '## Machine'), /\| CPU int8 features \| not recorded \|/, 'older runs render');
+  });
 });

@@ -6,7 +6,7 @@ import { fromFloat16Bits, toFloat16Bits } from '../onnx/half-precision.js';
 export type RunOutputs = Map<string, { data: Float32Array; dims: readonly number[] }>;
 
 /** Timed alternations of fp32 and a variant on one batch, after one warm-up run each. */
-const SPEED_ROUNDS = 7;
+const SPEED_ROUNDS = 11;
 
 /**
  * ONNX Runtime sessions for a variant build, on CPU; each is released by `close` or, at the

@@ -14,7 +14,7 @@ export interface Int8FormatPlan {
 /**
  * Which int8 formats to build: `auto` takes u8s8 where ONNX Runtime's U8S8 kernel is exact
  * (VNNI, AMX, ARM), and elsewhere measures u8u8 and u8s8_reduce_range, both exact there,
- * and serves the better (see {@link chooseCandidate}). A format set in the config is built
+ * and serves the better of the two (see {@link chooseCandidate}). A format set in the config is built
  * alone.
  */
 export function planInt8Formats(setting: Int8FormatSetting, host: BuildHost): Int8FormatPlan {
@@ -53,14 +53,26 @@ export interface MeasuredCandidate {
 }
 
 /**
- * The candidate to serve: of those within tolerance, the fastest; when none is, the most
- * accurate (whose failure is then reported); when none was built, the first.
+ * Speed-ups at load within this factor of each other are a tie (the load-time timing is a
+ * few runs on a shared machine), and a tie goes to the more accurate candidate.
+ */
+export const SPEED_TIE = 1.1;
+
+/**
+ * The candidate to serve: of those within tolerance, the fastest, unless a more accurate one
+ * is within {@link SPEED_TIE} of its speed; when none is within tolerance, the most accurate
+ * (whose failure is then reported); when none was built, the first.
  */
 export function chooseCandidate(candidates: readonly MeasuredCandidate[]): number {
   const indices = candidates.map((_, i) => i);
   const passing = indices.filter((i) => candidates[i]!.passes);
-  if (passing.length > 0) return passing.reduce((best, i) => ((candidates[i]!.speedup ?? 0) > (candidates[best]!.speedup ?? 0) ? i : best));
+  const speed = (i: number) => candidates[i]!.speedup ?? 0;
+  const error = (i: number) => candidates[i]!.relativeL2Error!;
+  const mostAccurate = (among: number[]) => among.reduce((best, i) => (error(i) < error(best) ? i : best));
+  if (passing.length > 0) {
+    const fastest = passing.reduce((best, i) => (speed(i) > speed(best) ? i : best));
+    return mostAccurate(passing.filter((i) => speed(i) * SPEED_TIE >= speed(fastest)));
+  }
   const built = indices.filter((i) => candidates[i]!.relativeL2Error !== undefined);
-  if (built.length > 0) return built.reduce((best, i) => (candidates[i]!.relativeL2Error! < candidates[best]!.relativeL2Error! ? i : best));
-  return 0;
+  return built.length > 0 ? mostAccurate(built) : 0;
 }

@@ -13,7 +13,7 @@ import { quantizeDynamic } from '../onnx/quantize-dynamic.js';
 import { quantizeStaticQdq } from '../onnx/quantize-static.js';
 import { BuildSessions } from './build-sessions.js';
 import type { BuildHost } from './build-host.js';
-import { chooseCandidate, type Int8FormatPlan, planInt8Formats } from './int8-format-plan.js';
+import { chooseCandidate, type Int8FormatPlan, planInt8Formats, SPEED_TIE } from './int8-format-plan.js';
 import { loadSamples } from './sample-inputs.js';
 import { compareRuns, describeOutputs, toleranceFailure, worstOf } from './variant-accuracy.js';
 import { type CachedFigures, readCacheEntry, writeCacheEntry } from './variant-cache.js';
@@ -169,7 +169,7 @@ function int8Report(candidates: readonly CachedFigures[], chosen: number, verdic
     const others = candidates.filter((_, i) => i !== chosen).map((c) => c.int8Format).join(', ');
     why +=
       verdicts[chosen] === ''
-        ? `: ${f.int8Format} is the fastest within tolerance, against ${others}`
+        ? `: ${f.int8Format} is the fastest within tolerance (or within ${Math.round((SPEED_TIE - 1) * 100)}% of it and more accurate), against ${others}`
         : verdicts.some((v) => v !== undefined)
           ? `: none is within tolerance; ${f.int8Format} has the smallest error`
           : `: none could be built`;

@@ -51,6 +51,12 @@ describe('chooseCandidate', () => {
     assert.equal(chooseCandidate([{ relativeL2Error: 0.01, speedup: 1.2, passes: true }, { relativeL2Error: 0.2, speedup: 1.5, passes: false }]), 0);
   });
 
+  it('takes the more accurate when its speed is within 10% of the fastest', () => {
+    assert.equal(chooseCandidate([{ relativeL2Error: 0.01, speedup: 1.4, passes: true }, { relativeL2Error: 0.02, speedup: 1.5, passes: true }]), 0);
+    assert.equal(chooseCandidate([{ relativeL2Error: 0.02, speedup: 1.5, passes: true }, { relativeL2Error: 0.01, speedup: 1.37, passes: true }]), 1);
+    assert.equal(chooseCandidate([{ relativeL2Error: 0.01, speedup: 1.3, passes: true }, { relativeL2Error: 0.02, speedup: 1.5, passes: true }]), 1, '15% faster wins');
+  });
+
   it('reports the most accurate when none is within tolerance, and the first when none was built', () => {
     assert.equal(chooseCandidate([{ relativeL2Error: 0.3, speedup: 2, passes: false }, { relativeL2Error: 0.1, speedup: 1, passes: false }]), 1);
     assert.equal(chooseCandidate([{ passes: false }, { relativeL2Error: 0.1, speedup: 1, passes: false }]), 1);

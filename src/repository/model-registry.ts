@@ -256,7 +256,7 @@ export class ModelRegistry {
     const reports: PrecisionReport[] = [...(result?.reports ?? [])];
     if (gpu && settings.variants.includes('int8')) reports.push({ precision: 'int8', served: false, reason: INT8_ON_GPU_REASON });
     for (const r of reports) {
-      const figures = { precision: r.precision, ...r.accuracy, speedup: r.speedup, int8Mode: r.int8Mode };
+      const figures = { precision: r.precision, ...r.accuracy, speedup: r.speedup, int8Mode: r.int8Mode, int8Format: r.int8Format?.format, int8FormatChoice: r.int8Format?.why };
       if (r.served) logger.info(figures, `precision ${r.precision} is served`);
       else logger.warn({ ...figures, reason: r.reason }, `precision ${r.precision} is not served`);
     }

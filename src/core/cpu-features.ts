@@ -26,8 +26,8 @@ export interface CpuFeatures {
 
 /**
  * Whether ONNX Runtime's U8S8 kernel on this CPU is expected to saturate: x86-64 without
- * an int8 dot product that accumulates in int32 (AVX-512 VNNI, AVX-VNNI or AMX). ARM64's
- * kernels widen before they add, with or without the dot-product extension. Undefined
+ * an int8 dot product that accumulates in int32 (AVX-512 VNNI, AVX-VNNI or AMX). ARM64 is
+ * expected exact (its kernels widen before they add; not measured on ARM here). Undefined
  * when the features are unknown. A prediction: the variant build checks it by running
  * the kernel (variants/build-host.ts).
  */

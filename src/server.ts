@@ -94,15 +94,15 @@ export class NereidServer implements ServerState {
     const { trace } = config;
     const traceSettings = new TraceSettings(
       { level: trace.level, rate: trace.rate, count: trace.count, mode: 'opentelemetry' },
-      { url: trace.url, ...Object.fromEntries(Object.entries(trace.resource).map(([k, v]) => [`resource.${k}`, v])) },
+      { url: trace.exporter.url, ...Object.fromEntries(Object.entries(trace.resource).map(([k, v]) => [`resource.${k}`, v])) },
     );
     const tracer = new OtelTracing({
       settings: traceSettings,
-      exporter: deps.spanExporter ?? otlpSpanExporter(trace),
+      config: trace,
+      exporter: deps.spanExporter ?? otlpSpanExporter(trace.exporter),
       processor: deps.spanExporter !== undefined ? 'simple' : 'batch',
-      batch: trace.batch,
-      resource: trace.resource,
       serviceVersion: SERVER_VERSION,
+      logger: logger.child({ component: 'tracing' }),
     });
     const metricsRegistry = deps.metricsRegistry ?? new Registry();
     let registry: ModelRegistry | undefined;

@@ -102,9 +102,10 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
   const level = oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error'] as const);
   let trace: ServerConfig['trace'];
   try {
-    trace = parseTraceConfig(values.get('trace-config') ?? [], env);
+    trace = parseTraceConfig(values.get('trace-config') ?? [], env, label('trace-config'));
   } catch (err) {
-    throw new ConfigError(`${label('trace-config')}: ${(err as Error).message}`);
+    // The message names the entry (after the flag) or the OTEL_* variable at fault.
+    throw new ConfigError((err as Error).message);
   }
   return {
     modelRepositories: repositories,

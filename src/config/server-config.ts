@@ -22,20 +22,8 @@ export interface ServerConfig {
   readonly defaultMaxBatchSize: number;
   /** Seconds shutdown waits for requests in flight. */
   readonly exitTimeoutSecs: number;
-  /** OpenTelemetry tracing (Triton's --trace-config, mode=opentelemetry). */
-  readonly trace: {
-    readonly level: 'OFF' | 'TIMESTAMPS';
-    /** Trace every rate-th request without an incoming trace context (0 = only those with one). */
-    readonly rate: number;
-    /** Traces to take; -1 = unlimited. */
-    readonly count: number;
-    /** OTLP/HTTP endpoint. */
-    readonly url: string;
-    /** OTLP/HTTP payload encoding: protobuf (OpenTelemetry's default) or JSON. */
-    readonly protocol: 'http/protobuf' | 'http/json';
-    readonly resource: Readonly<Record<string, string>>;
-    readonly batch: { readonly maxQueueSize?: number; readonly scheduledDelayMillis?: number; readonly maxExportBatchSize?: number };
-  };
+  /** OpenTelemetry tracing: Triton's --trace-config on top of the standard OTEL_* variables. */
+  readonly trace: TraceConfig;
   /** Prometheus metrics endpoint. */
   readonly metrics: {
     readonly enabled: boolean;
@@ -46,4 +34,66 @@ export interface ServerConfig {
     readonly level: 'debug' | 'info' | 'warn' | 'error';
     readonly format: 'json' | 'pretty';
   };
+}
+
+/**
+ * Tracing settings, every value explicit: the OpenTelemetry SDK is handed these and never
+ * reads OTEL_* variables itself (trace-config.ts and otel-environment.ts read them).
+ */
+export interface TraceConfig {
+  readonly level: 'OFF' | 'TIMESTAMPS';
+  /** Trace every rate-th request without an incoming trace context (0 = only those with one). */
+  readonly rate: number;
+  /** Traces to take; -1 = unlimited. */
+  readonly count: number;
+  /** The variable that switched tracing off for good (OTEL_SDK_DISABLED, OTEL_TRACES_EXPORTER=none); undefined when on. */
+  readonly disabledBy: string | undefined;
+  /** OTEL_TRACES_SAMPLER: which requests the OpenTelemetry sampler lets through before rate and count apply. */
+  readonly sampler: TraceSampler;
+  /** Continue a caller's W3C trace context (OTEL_PROPAGATORS). */
+  readonly propagate: boolean;
+  /** Where and how spans are sent. */
+  readonly exporter: {
+    /** OTLP/HTTP endpoint. */
+    readonly url: string;
+    /** OTLP/HTTP payload encoding: protobuf (OpenTelemetry's default) or JSON. */
+    readonly protocol: 'http/protobuf' | 'http/json';
+    /** Extra HTTP headers on every export (e.g. an API key). Never logged or reported. */
+    readonly headers: Readonly<Record<string, string>>;
+    /** How long one export may take, ms. */
+    readonly timeoutMillis: number;
+    readonly compression: 'none' | 'gzip';
+    /** PEM files for an https endpoint: the CA to trust, the client certificate and its key. */
+    readonly certificate: string | undefined;
+    readonly clientCertificate: string | undefined;
+    readonly clientKey: string | undefined;
+  };
+  readonly resource: Readonly<Record<string, string>>;
+  /** The batch span processor's limits (OpenTelemetry's BSP). */
+  readonly batch: {
+    readonly maxQueueSize: number;
+    readonly scheduledDelayMillis: number;
+    readonly exportTimeoutMillis: number;
+    readonly maxExportBatchSize: number;
+  };
+  /** Span limits (OTEL_SPAN_*_LIMIT, OTEL_ATTRIBUTE_*_LIMIT); Infinity = no limit. */
+  readonly limits: {
+    readonly attributeCountLimit: number;
+    readonly attributeValueLengthLimit: number;
+    readonly linkCountLimit: number;
+    readonly eventCountLimit: number;
+    readonly attributePerEventCountLimit: number;
+    readonly attributePerLinkCountLimit: number;
+  };
+}
+
+/**
+ * An OpenTelemetry sampler as OTEL_TRACES_SAMPLER names it. `parentBased`: a caller's
+ * sampled flag decides for its request. `ratio`: the share of the other requests sampled by
+ * trace id (always_on = 1, always_off = 0).
+ */
+export interface TraceSampler {
+  readonly name: string;
+  readonly parentBased: boolean;
+  readonly ratio: number;
 }

@@ -1,36 +1,94 @@
-import type { ServerConfig } from './server-config.js';
-
-type TraceConfig = ServerConfig['trace'];
+import type { TraceConfig } from './server-config.js';
+import { MAX_MILLIS, otlpProtocol, otlpUrl, readOtelEnvironment, type FlagSetting } from './otel-environment.js';
 
 const DEFAULT_URL = 'http://localhost:4318/v1/traces';
 /** OpenTelemetry's default for OTLP exporters; smaller and cheaper to encode than JSON. */
 const DEFAULT_PROTOCOL = 'http/protobuf';
+/** Triton's default rate; with OTEL_TRACES_SAMPLER set the sampler decides alone (rate 1) unless rate is given. */
+const DEFAULT_RATE = 1000;
+/** OpenTelemetry's defaults: OTLP export timeout, and the batch span processor's limits. */
+const DEFAULT_TIMEOUT_MILLIS = 10_000;
+const DEFAULT_BATCH: TraceConfig['batch'] = { maxQueueSize: 2048, scheduledDelayMillis: 5000, exportTimeoutMillis: 30_000, maxExportBatchSize: 512 };
+/** The sampling OpenTelemetry's SDK does when OTEL_TRACES_SAMPLER is unset; Triton's rate then picks the roots. */
+const DEFAULT_SAMPLER = { name: 'parentbased_always_on', parentBased: true, ratio: 1 } as const;
+
+const BSP_KEYS = {
+  bsp_max_queue_size: { setting: 'maxQueueSize', min: 1 },
+  bsp_schedule_delay: { setting: 'scheduledDelayMillis', min: 0 },
+  bsp_max_export_batch_size: { setting: 'maxExportBatchSize', min: 1 },
+} as const;
+
+/** What --trace-config entries set. */
+interface GivenSettings {
+  level?: TraceConfig['level'];
+  rate?: number;
+  count?: number;
+  url?: string;
+  protocol?: TraceConfig['exporter']['protocol'];
+  resource: Record<string, string>;
+  batch: { -readonly [K in keyof TraceConfig['batch']]?: number };
+}
 
 /**
  * Reads Triton-style `--trace-config` entries (each `key=value`, several per flag joined by
  * commas; an `opentelemetry,` prefix marks OpenTelemetry options) on top of the standard
- * OTEL_* variables: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT for the
- * URL, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL for the encoding,
- * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES for the resource. Throws Error with a
- * message naming the bad entry.
+ * OTEL_* variables (otel-environment.ts); an entry wins over a variable for the same
+ * setting. Every value comes out explicit. Throws Error with a message naming the bad entry
+ * (prefixed with `flag`, how the user wrote --trace-config) or the bad variable.
  */
-export function parseTraceConfig(entries: readonly string[], env: NodeJS.ProcessEnv): TraceConfig {
-  let level: TraceConfig['level'] = 'OFF';
-  let rate = 1000;
-  let count = -1;
-  let url = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ?? (env['OTEL_EXPORTER_OTLP_ENDPOINT'] !== undefined ? `${env['OTEL_EXPORTER_OTLP_ENDPOINT'].replace(/\/$/, '')}/v1/traces` : DEFAULT_URL);
-  const protocolVariable = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const fromEnv = env[protocolVariable];
-  let protocol = fromEnv === undefined || fromEnv === '' ? DEFAULT_PROTOCOL : otlpProtocol(fromEnv, protocolVariable);
-  const resource: Record<string, string> = { 'service.name': env['OTEL_SERVICE_NAME'] ?? 'nereid' };
-  for (const pair of (env['OTEL_RESOURCE_ATTRIBUTES'] ?? '').split(',').filter(Boolean)) {
-    const [key, ...value] = pair.split('=');
-    if (key !== undefined && value.length > 0) resource[key.trim()] = decodeURIComponent(value.join('=').trim());
+export function parseTraceConfig(entries: readonly string[], env: NodeJS.ProcessEnv, flag = '--trace-config'): TraceConfig {
+  let given: GivenSettings;
+  try {
+    given = parseEntries(entries);
+  } catch (err) {
+    throw new Error(`${flag}: ${(err as Error).message}`);
   }
-  const batch: { maxQueueSize?: number; scheduledDelayMillis?: number; maxExportBatchSize?: number } = {};
-  const integer = (key: string, raw: string, min: number) => {
+  const overridden = new Set<FlagSetting>();
+  if (given.url !== undefined) overridden.add('url');
+  if (given.protocol !== undefined) overridden.add('protocol');
+  for (const key of Object.keys(given.batch) as FlagSetting[]) overridden.add(key);
+  const otel = readOtelEnvironment(env, overridden);
+
+  const batch = { ...DEFAULT_BATCH, ...otel.batch, ...given.batch };
+  if (batch.maxExportBatchSize > batch.maxQueueSize) {
+    const source = (setting: 'maxExportBatchSize' | 'maxQueueSize', key: string, variable: string) => {
+      if (given.batch[setting] !== undefined) return `${key}=${batch[setting]} in ${flag}`;
+      if (otel.batch[setting] !== undefined) return `${variable}=${batch[setting]}`;
+      return `${batch[setting]} by default`;
+    };
+    throw new Error(
+      `the span export batch (${source('maxExportBatchSize', 'bsp_max_export_batch_size', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE')}) is larger than the span queue ` +
+        `(${source('maxQueueSize', 'bsp_max_queue_size', 'OTEL_BSP_MAX_QUEUE_SIZE')}); it must not be`,
+    );
+  }
+  return {
+    level: given.level ?? 'OFF',
+    rate: given.rate ?? (otel.sampler !== undefined ? 1 : DEFAULT_RATE),
+    count: given.count ?? -1,
+    disabledBy: otel.disabledBy,
+    sampler: otel.sampler ?? DEFAULT_SAMPLER,
+    propagate: otel.propagate,
+    exporter: {
+      url: given.url ?? otel.url ?? DEFAULT_URL,
+      protocol: given.protocol ?? otel.protocol ?? DEFAULT_PROTOCOL,
+      headers: otel.headers,
+      timeoutMillis: otel.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS,
+      compression: otel.compression ?? 'none',
+      certificate: otel.certificate,
+      clientCertificate: otel.clientCertificate,
+      clientKey: otel.clientKey,
+    },
+    resource: { ...otel.resource, ...given.resource },
+    batch,
+    limits: otel.limits,
+  };
+}
+
+function parseEntries(entries: readonly string[]): GivenSettings {
+  const given: GivenSettings = { resource: {}, batch: {} };
+  const integer = (key: string, raw: string, min: number, max = MAX_MILLIS) => {
     const value = Number(raw);
-    if (!/^-?\d+$/.test(raw) || value < min) throw new Error(`invalid value '${raw}' for ${key}: expected an integer >= ${min}`);
+    if (!/^-?\d+$/.test(raw) || value < min || value > max) throw new Error(`invalid value '${raw}' for ${key}: expected an integer from ${min} to ${max}`);
     return value;
   };
   for (const token of entries.flatMap((e) => e.split(','))) {
@@ -46,52 +104,39 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
         if (value !== 'OFF' && value !== 'TIMESTAMPS') {
           throw new Error(`invalid value '${value}' for level: expected OFF or TIMESTAMPS (TENSORS is not supported in OpenTelemetry mode)`);
         }
-        level = value;
+        given.level = value;
         break;
       case 'rate':
-        rate = integer(key, value, 0);
+        given.rate = integer(key, value, 0);
         break;
       case 'count':
-        count = integer(key, value, -1);
+        given.count = integer(key, value, -1);
         break;
       case 'mode':
         if (value !== 'opentelemetry') throw new Error(`invalid value '${value}' for mode: Nereid supports mode=opentelemetry only`);
         break;
       case 'url':
-        url = value;
+        given.url = otlpUrl(value, key);
         break;
       case 'protocol':
-        protocol = otlpProtocol(value, key);
+        given.protocol = otlpProtocol(value, key);
         break;
       case 'resource': {
         const inner = value.indexOf('=');
         if (inner < 1) throw new Error(`invalid value '${value}' for resource: expected key=value`);
-        resource[value.slice(0, inner)] = value.slice(inner + 1);
+        given.resource[value.slice(0, inner)] = value.slice(inner + 1);
         break;
       }
       case 'bsp_max_queue_size':
-        batch.maxQueueSize = integer(key, value, 1);
-        break;
       case 'bsp_schedule_delay':
-        batch.scheduledDelayMillis = integer(key, value, 0);
+      case 'bsp_max_export_batch_size': {
+        const { setting, min } = BSP_KEYS[key];
+        given.batch[setting] = integer(key, value, min);
         break;
-      case 'bsp_max_export_batch_size':
-        batch.maxExportBatchSize = integer(key, value, 1);
-        break;
+      }
       default:
-        throw new Error(`unknown key '${key}'; known: level, rate, count, mode, url, protocol, resource, bsp_max_queue_size, bsp_schedule_delay, bsp_max_export_batch_size`);
+        throw new Error(`unknown key '${key}'; known: level, rate, count, mode, url, protocol, resource, ${Object.keys(BSP_KEYS).join(', ')}`);
     }
   }
-  return { level, rate, count, url, protocol, resource, batch };
-}
-
-/** An OTLP protocol name as OpenTelemetry spells it; only the HTTP ones are exported. */
-function otlpProtocol(value: string, where: string): TraceConfig['protocol'] {
-  if (value === 'http/protobuf' || value === 'http/json') return value;
-  if (value === 'grpc') {
-    // A general OTLP setting may serve other services; say how to override it for Nereid alone.
-    const override = where === 'OTEL_EXPORTER_OTLP_PROTOCOL' ? ' (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces, with an OTLP/HTTP endpoint)' : '';
-    throw new Error(`invalid value 'grpc' for ${where}: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json${override}`);
-  }
-  throw new Error(`invalid value '${value}' for ${where}: expected http/protobuf or http/json`);
+  return given;
 }

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resources, tracing } from '@opentelemetry/sdk-node';
 import { precisionOf } from '../core/precision.js';
@@ -11,6 +11,9 @@ import type {
   RequestTelemetry,
   RequestTrace,
 } from '../core/telemetry.js';
+import type { TraceConfig } from '../config/server-config.js';
+import type { Logger } from '../core/logger.js';
+import { MODEL_ATTRIBUTE, RequestSampler } from './request-sampler.js';
 import type { TraceSettings } from './trace-settings.js';
 
 const RPC_SERVICE = 'inference.GRPCInferenceService';
@@ -48,14 +51,14 @@ class SpanTrace implements RequestTrace {
 
 export interface TracingOptions {
   readonly settings: TraceSettings;
+  /** The frozen trace configuration; the SDK gets fresh copies of its values, never this object. */
+  readonly config: Pick<TraceConfig, 'disabledBy' | 'level' | 'sampler' | 'propagate' | 'batch' | 'limits' | 'resource'>;
   readonly exporter: tracing.SpanExporter;
   /** 'batch' exports in the background (production); 'simple' exports at once (tests). */
   readonly processor: 'batch' | 'simple';
-  /** BatchSpanProcessor limits; OTEL_BSP_* apply where these are unset. */
-  readonly batch: { readonly maxQueueSize?: number; readonly scheduledDelayMillis?: number; readonly maxExportBatchSize?: number };
-  /** Resource attributes (service.name and friends). */
-  readonly resource: Readonly<Record<string, string>>;
   readonly serviceVersion: string;
+  /** Says so when a standard variable switched tracing off. */
+  readonly logger: Logger;
 }
 
 /**
@@ -64,42 +67,56 @@ export interface TracingOptions {
  * phases `queue`, `h2d`, `compute` and `d2h` as child spans with the instants measured
  * where they happened (compute in the worker). Each execution is also one `batch` span,
  * linked both ways with the requests it served. Nothing is registered globally; with
- * tracing OFF a call costs one settings lookup.
+ * tracing OFF a call costs one settings lookup. Which requests are traced is decided by
+ * RequestSampler inside the SDK (OTEL_TRACES_SAMPLER, then Triton's rate and count).
  */
 export class OtelTracing implements RequestTelemetry, ExecutionObserver {
   private readonly provider: tracing.BasicTracerProvider;
   private readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
+  private readonly off: boolean;
 
   constructor(private readonly options: TracingOptions) {
+    const { config, logger } = options;
+    // Fresh plain objects only: the SDK writes into the options it is given (the
+    // BatchSpanProcessor fills in OTEL_BSP_* defaults), and the configuration is frozen.
     const processor =
       options.processor === 'batch'
-        ? new tracing.BatchSpanProcessor(options.exporter, options.batch)
+        ? new tracing.BatchSpanProcessor(options.exporter, {
+            maxQueueSize: config.batch.maxQueueSize,
+            scheduledDelayMillis: config.batch.scheduledDelayMillis,
+            exportTimeoutMillis: config.batch.exportTimeoutMillis,
+            maxExportBatchSize: config.batch.maxExportBatchSize,
+          })
         : new tracing.SimpleSpanProcessor(options.exporter);
     this.provider = new tracing.BasicTracerProvider({
-      resource: resources.resourceFromAttributes({ 'service.version': options.serviceVersion, ...options.resource }),
+      resource: resources.resourceFromAttributes({ 'service.version': options.serviceVersion, ...config.resource }),
+      sampler: new RequestSampler({ ...config.sampler }, options.settings),
+      spanLimits: { ...config.limits },
       spanProcessors: [processor],
     });
     this.tracer = this.provider.getTracer('nereid', options.serviceVersion);
+    this.off = config.disabledBy !== undefined;
+    if (this.off) {
+      const message = `tracing is off: ${config.disabledBy} (no span is recorded, whatever --trace-config and the TraceSetting RPC say)`;
+      if (config.level === 'OFF') logger.info(message);
+      else logger.warn(message);
+    }
   }
 
   startCall(call: IncomingCall): RequestTrace | undefined {
-    const settings = this.options.settings;
-    if (!settings.enabled(call.model)) return undefined;
+    if (this.off || !this.options.settings.enabled(call.model)) return undefined;
     const parent = this.parentContext(call);
-    const parentSpan = parent === undefined ? undefined : trace.getSpanContext(parent);
-    // A valid incoming trace decides for itself (parent-based); otherwise the counting sampler.
-    const sampled = parentSpan !== undefined ? (parentSpan.traceFlags & TraceFlags.SAMPLED) !== 0 : settings.sampleRoot(call.model);
-    if (!sampled) return undefined;
     const span = this.tracer.startSpan(
       `${RPC_SERVICE}/${call.method}`,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method, 'nereid.model.name': call.model },
+        attributes: { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method, [MODEL_ATTRIBUTE]: call.model },
       },
       parent ?? ROOT_CONTEXT,
     );
-    return new SpanTrace(span);
+    // Not sampled: a non-recording span, which needs no end.
+    return span.isRecording() ? new SpanTrace(span) : undefined;
   }
 
   endCall(requestTrace: RequestTrace | undefined, outcome: CallOutcome): void {
@@ -156,6 +173,7 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
   }
 
   private parentContext(call: IncomingCall): Context | undefined {
+    if (!this.options.config.propagate) return undefined;
     const traceparent = call.header('traceparent');
     if (traceparent === undefined) return undefined;
     const carrier: Record<string, string> = { traceparent };

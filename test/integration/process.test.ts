@@ -10,9 +10,9 @@ import { float32Bytes, int64Bytes } from '../helpers/tensors.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-/** Runs the real command line as a child process, keeping its JSON log lines. */
-function nereid(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the real command line as a child process, keeping its JSON log lines; `env` adds variables. */
+function nereid(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let err = '';
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const entries: Record<string, unknown>[] = [];
@@ -40,6 +40,14 @@ describe('the nereid command', () => {
     const [code] = await exited;
     assert.equal(code, 2);
     assert.equal(stderr(), "nereid: invalid value 'eighty' for --grpc-port: expected an integer from 0 to 65535\n");
+  });
+
+  // A time limit, so that a regression (a server that starts anyway) fails instead of hanging.
+  it('refuses a malformed standard OpenTelemetry variable with status 2, naming it', { timeout: 60_000 }, async () => {
+    const { exited, stderr } = nereid(['--model-repository', 'models', '--trace-config', 'level=TIMESTAMPS'], { OTEL_BSP_SCHEDULE_DELAY: 'abc' });
+    const [code] = await exited;
+    assert.equal(code, 2);
+    assert.equal(stderr(), "nereid: invalid value 'abc' for OTEL_BSP_SCHEDULE_DELAY: expected an integer from 0 to 2147483647 (milliseconds)\n");
   });
 
   it('on SIGTERM goes NOT_SERVING, finishes the request in flight, and exits 0', async () => {

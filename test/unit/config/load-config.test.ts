@@ -36,7 +36,27 @@ describe('loadConfig', () => {
       autoCompleteConfig: true,
       defaultMaxBatchSize: 4,
       exitTimeoutSecs: 30,
-      trace: { level: 'OFF', rate: 1000, count: -1, url: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', resource: { 'service.name': 'nereid' }, batch: {} },
+      trace: {
+        level: 'OFF',
+        rate: 1000,
+        count: -1,
+        disabledBy: undefined,
+        sampler: { name: 'parentbased_always_on', parentBased: true, ratio: 1 },
+        propagate: true,
+        exporter: {
+          url: 'http://localhost:4318/v1/traces',
+          protocol: 'http/protobuf',
+          headers: {},
+          timeoutMillis: 10_000,
+          compression: 'none',
+          certificate: undefined,
+          clientCertificate: undefined,
+          clientKey: undefined,
+        },
+        resource: { 'service.name': 'nereid' },
+        batch: { maxQueueSize: 2048, scheduledDelayMillis: 5000, exportTimeoutMillis: 30_000, maxExportBatchSize: 512 },
+        limits: { attributeCountLimit: 128, attributeValueLengthLimit: Infinity, linkCountLimit: 128, eventCountLimit: 128, attributePerEventCountLimit: 128, attributePerLinkCountLimit: 128 },
+      },
       metrics: { enabled: true, address: '0.0.0.0', port: 8002 },
       log: { level: 'info', format: 'json' },
     });
@@ -45,30 +65,33 @@ describe('loadConfig', () => {
   it('reads --trace-config entries, Triton style, on top of OTEL_* variables', () => {
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'ocr', OTEL_RESOURCE_ATTRIBUTES: 'team=vision,region=eu' };
     const config = run([...REPO, '--trace-config', 'level=TIMESTAMPS,rate=1', '--trace-config', 'opentelemetry,resource=pod=a', '--trace-config=count=10,bsp_schedule_delay=200'], env);
-    assert.deepEqual(config.trace, {
+    const { level, rate, count, exporter, resource, batch } = config.trace;
+    assert.deepEqual({ level, rate, count, url: exporter.url, protocol: exporter.protocol, resource, batch }, {
       level: 'TIMESTAMPS',
       rate: 1,
       count: 10,
       url: 'http://collector:4318/v1/traces',
       protocol: 'http/protobuf',
       resource: { 'service.name': 'ocr', team: 'vision', region: 'eu', pod: 'a' },
-      batch: { scheduledDelayMillis: 200 },
+      batch: { maxQueueSize: 2048, scheduledDelayMillis: 200, exportTimeoutMillis: 30_000, maxExportBatchSize: 512 },
     });
-    assert.equal(run([...REPO, '--trace-config', 'url=http://x:1/t'], env).trace.url, 'http://x:1/t', 'an explicit url wins');
+    assert.equal(run([...REPO, '--trace-config', 'url=http://x:1/t'], env).trace.exporter.url, 'http://x:1/t', 'an explicit url wins');
     rejects([...REPO, '--trace-config', 'level=TENSORS'], /^--trace-config: invalid value 'TENSORS' for level: expected OFF or TIMESTAMPS/);
     rejects([...REPO, '--trace-config', 'mode=triton'], "--trace-config: invalid value 'triton' for mode: Nereid supports mode=opentelemetry only");
-    rejects([...REPO, '--trace-config', 'rate=often'], "--trace-config: invalid value 'often' for rate: expected an integer >= 0");
+    rejects([...REPO, '--trace-config', 'rate=often'], "--trace-config: invalid value 'often' for rate: expected an integer from 0 to 2147483647");
     rejects([...REPO, '--trace-config', 'colour=blue'], /^--trace-config: unknown key 'colour'/);
   });
 
   it('chooses the OTLP encoding from OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL or protocol=, protobuf by default', () => {
-    assert.equal(run([...REPO], { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).trace.protocol, 'http/json');
+    assert.equal(run([...REPO], { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).trace.exporter.protocol, 'http/json');
     const both = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' };
-    assert.equal(run([...REPO], both).trace.protocol, 'http/protobuf', 'the traces variable wins over the general one');
-    assert.equal(run([...REPO, '--trace-config', 'protocol=http/json'], both).trace.protocol, 'http/json', 'the flag wins over the variables');
+    assert.equal(run([...REPO], both).trace.exporter.protocol, 'http/protobuf', 'the traces variable wins over the general one');
+    assert.equal(run([...REPO, '--trace-config', 'protocol=http/json'], both).trace.exporter.protocol, 'http/json', 'the flag wins over the variables');
     rejects([...REPO, '--trace-config', 'protocol=grpc'], "--trace-config: invalid value 'grpc' for protocol: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json");
-    rejects([...REPO], "--trace-config: invalid value 'xml' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected http/protobuf or http/json", { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'xml' });
-    rejects([...REPO], /invalid value 'grpc' for OTEL_EXPORTER_OTLP_PROTOCOL: .*OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces/, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    rejects([...REPO], "invalid value 'xml' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected http/protobuf or http/json", { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'xml' });
+    rejects([...REPO], /^invalid value 'grpc' for OTEL_EXPORTER_OTLP_PROTOCOL: .*OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces/, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    const general = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    assert.equal(run([...REPO, '--trace-config', 'protocol=http/json'], general).trace.exporter.protocol, 'http/json', 'a variable the flag overrides is not read');
   });
 
   it('returns help and version requests', () => {

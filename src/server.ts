@@ -188,11 +188,13 @@ export class NereidServer implements ServerState {
     this.stopping = true;
     this.changed();
     this.logger.info({ graceSecs: this.config.exitTimeoutSecs }, 'shutting down: refusing new requests, finishing those in flight');
+    const deadline = Date.now() + this.config.exitTimeoutSecs * 1000;
     this.drainedInTime = await this.endpoint.close(this.config.exitTimeoutSecs * 1000);
     if (!this.drainedInTime) this.logger.warn('calls still open after the exit timeout were cancelled');
     await this.registry.unloadAll();
     await this.metricsServer?.close();
-    await this.tracing.shutdown();
+    // The last spans get what is left of the exit timeout; losing them does not fail the stop.
+    await this.tracing.shutdown(deadline - Date.now());
     this.stopped = true;
     this.logger.info('shutdown complete');
   }

@@ -14,6 +14,7 @@ import type {
 import type { TraceConfig } from '../config/server-config.js';
 import type { Logger } from '../core/logger.js';
 import { MODEL_ATTRIBUTE, RequestSampler } from './request-sampler.js';
+import { SpanAccounting } from './span-accounting.js';
 import type { TraceSettings } from './trace-settings.js';
 
 const RPC_SERVICE = 'inference.GRPCInferenceService';
@@ -57,9 +58,12 @@ export interface TracingOptions {
   /** 'batch' exports in the background (production); 'simple' exports at once (tests). */
   readonly processor: 'batch' | 'simple';
   readonly serviceVersion: string;
-  /** Says so when a standard variable switched tracing off. */
+  /** Export failures, and at shutdown the spans that were lost. */
   readonly logger: Logger;
 }
+
+/** The longest a timer can wait in Node (longer delays fire after 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * OpenTelemetry tracing for requests: a SERVER span per call following the RPC semantic
@@ -74,26 +78,28 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
   private readonly provider: tracing.BasicTracerProvider;
   private readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
+  private readonly accounting: SpanAccounting;
   private readonly off: boolean;
 
   constructor(private readonly options: TracingOptions) {
     const { config, logger } = options;
+    this.accounting = new SpanAccounting(options.exporter, logger);
     // Fresh plain objects only: the SDK writes into the options it is given (the
     // BatchSpanProcessor fills in OTEL_BSP_* defaults), and the configuration is frozen.
     const processor =
       options.processor === 'batch'
-        ? new tracing.BatchSpanProcessor(options.exporter, {
+        ? new tracing.BatchSpanProcessor(this.accounting.exporter, {
             maxQueueSize: config.batch.maxQueueSize,
             scheduledDelayMillis: config.batch.scheduledDelayMillis,
             exportTimeoutMillis: config.batch.exportTimeoutMillis,
             maxExportBatchSize: config.batch.maxExportBatchSize,
           })
-        : new tracing.SimpleSpanProcessor(options.exporter);
+        : new tracing.SimpleSpanProcessor(this.accounting.exporter);
     this.provider = new tracing.BasicTracerProvider({
       resource: resources.resourceFromAttributes({ 'service.version': options.serviceVersion, ...config.resource }),
       sampler: new RequestSampler({ ...config.sampler }, options.settings),
       spanLimits: { ...config.limits },
-      spanProcessors: [processor],
+      spanProcessors: [this.accounting.processor, processor],
     });
     this.tracer = this.provider.getTracer('nereid', options.serviceVersion);
     this.off = config.disabledBy !== undefined;
@@ -162,9 +168,32 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
     }
   }
 
-  /** Exports what is pending and stops. */
-  async shutdown(): Promise<void> {
-    await this.provider.shutdown();
+  /**
+   * Exports what is pending and stops, waiting at most `budgetMs`. Never throws: spans that
+   * could not be exported (no collector, a timeout) are logged as a warning with their
+   * count, since losing them is no reason for the server's shutdown to fail.
+   */
+  async shutdown(budgetMs = MAX_TIMER_MS): Promise<void> {
+    this.accounting.silence();
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = this.provider.shutdown().then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+    const budget = Math.max(0, Math.min(budgetMs, MAX_TIMER_MS));
+    const expired = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`exports did not finish within the ${budget} ms left of the exit timeout`), budget);
+    });
+    let failure = await Promise.race([stopped, expired]);
+    // The batch span processor rejects a slow export with a bare 'Timeout'.
+    if (failure === 'Timeout') failure = `an export did not finish within the export timeout (${this.options.config.batch.exportTimeoutMillis} ms)`;
+    clearTimeout(timer);
+    const lost = this.accounting.lost;
+    if (failure === undefined && lost === 0) return;
+    this.options.logger.warn(
+      { spansLost: lost, spansEnded: this.accounting.ended, err: failure ?? this.accounting.lastError },
+      'tracing stopped; some spans were never exported',
+    );
   }
 
   private phase(parent: Context, name: string, start: number, end: number, attributes: Record<string, string | number | boolean>, link?: Span): void {

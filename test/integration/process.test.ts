@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { testRepository } from '../helpers/fixtures.js';
 import { ProtoClient } from '../../scripts/lib/grpc-client.js';
-import { float32Bytes, int64Bytes } from '../helpers/tensors.js';
+import { float32Bytes, int32Bytes, int64Bytes } from '../helpers/tensors.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
@@ -31,8 +32,20 @@ function nereid(args: string[], env: NodeJS.ProcessEnv = {}) {
       await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), exited]);
     }
   };
-  return { child, exited, waitForLog, stderr: () => err };
+  return { child, exited, waitForLog, entries, stderr: () => err };
 }
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+const LOOPBACK = ['--grpc-port', '0', '--grpc-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
 
 describe('the nereid command', () => {
   it('exits with status 2 and names the bad flag', async () => {
@@ -42,12 +55,42 @@ describe('the nereid command', () => {
     assert.equal(stderr(), "nereid: invalid value 'eighty' for --grpc-port: expected an integer from 0 to 65535\n");
   });
 
-  // A time limit, so that a regression (a server that starts anyway) fails instead of hanging.
+  // Time limits so that a regression (a server that starts anyway, or never exits) fails instead of hanging.
   it('refuses a malformed standard OpenTelemetry variable with status 2, naming it', { timeout: 60_000 }, async () => {
     const { exited, stderr } = nereid(['--model-repository', 'models', '--trace-config', 'level=TIMESTAMPS'], { OTEL_BSP_SCHEDULE_DELAY: 'abc' });
     const [code] = await exited;
     assert.equal(code, 2);
     assert.equal(stderr(), "nereid: invalid value 'abc' for OTEL_BSP_SCHEDULE_DELAY: expected an integer from 0 to 2147483647 (milliseconds)\n");
+  });
+
+  it('with tracing on, OTEL_BSP_SCHEDULE_DELAY and OTEL_BSP_EXPORT_TIMEOUT set and no collector: serves, and SIGTERM exits 0, counting the lost spans in a warning', { timeout: 120_000 }, async () => {
+    const url = `http://127.0.0.1:${await closedPort()}/v1/traces`;
+    // A long delay keeps every span queued until shutdown, so the final export is the one that fails.
+    const env = { OTEL_BSP_SCHEDULE_DELAY: '60000', OTEL_BSP_EXPORT_TIMEOUT: '1000' };
+    const { child, exited, waitForLog, entries, stderr } = nereid(['--model-repository', 'models', ...LOOPBACK, '--exit-timeout-secs', '5', '--trace-config', `level=TIMESTAMPS,rate=1,url=${url}`], env);
+    const listening = await waitForLog('gRPC endpoint listening');
+    await waitForLog('server is ready');
+    const client = new ProtoClient(`127.0.0.1:${listening['port']}`);
+    const response = (await client.call('ModelInfer', {
+      model_name: 'simple',
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
+      ],
+      raw_input_contents: [int32Bytes(new Array(16).fill(3)), int32Bytes(new Array(16).fill(4))],
+    })) as { outputs: { name: string }[] };
+    client.close();
+    assert.deepEqual(response.outputs.map((o) => o.name), ['OUTPUT0', 'OUTPUT1'], 'served with tracing on');
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    assert.equal(code, 0, `exit status (stderr: ${stderr()})`);
+    const lost = entries.find((e) => e['msg'] === 'tracing stopped; some spans were never exported');
+    assert.ok(lost !== undefined, 'the lost spans are reported');
+    assert.equal(lost['level'], 40, 'as a warning');
+    assert.ok(typeof lost['spansLost'] === 'number' && lost['spansLost'] > 0, 'with their count');
+    assert.equal(lost['spansLost'], lost['spansEnded'], 'none reached a collector');
+    assert.equal(entries.at(-1)?.['msg'], 'shutdown complete');
+    assert.equal(entries.filter((e) => e['msg'] === 'shutdown failed').length, 0);
   });
 
   it('on SIGTERM goes NOT_SERVING, finishes the request in flight, and exits 0', async () => {

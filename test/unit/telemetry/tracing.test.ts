@@ -90,7 +90,72 @@ describe('OtelTracing with the standard OTEL_* variables', () => {
     await tracer.shutdown();
     assert.deepEqual(exporter.batches.flat().length, 5, 'every span exported');
     assert.ok(exporter.batches.every((batch) => batch.length <= 2), `batches of at most 2: ${exporter.batches.map((b) => b.length).join(',')}`);
-    assert.deepEqual(warnings(logger), []);
+    assert.deepEqual(warnings(logger), [], 'nothing lost');
+  });
+
+  it('OTEL_BSP_MAX_QUEUE_SIZE: spans beyond a full queue are dropped, and shutdown counts them as lost', async () => {
+    const config = traceConfig({ OTEL_BSP_SCHEDULE_DELAY: '0', OTEL_BSP_MAX_QUEUE_SIZE: '2', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1' });
+    const exporter = new ScriptedExporter();
+    exporter.answer = 'hold';
+    const { tracer, logger } = tracingFor(config, exporter);
+    // The first span goes to the exporter at once (batch size 1) and is held; two more fill the queue; two are dropped.
+    for (let i = 0; i < 5; i++) serve(tracer);
+    exporter.answer = 'success';
+    exporter.release();
+    await tracer.shutdown();
+    assert.equal(exporter.batches.flat().length, 3);
+    const [warning] = warnings(logger);
+    assert.equal(warning?.msg, 'tracing stopped; some spans were never exported');
+    assert.equal(warning?.fields['spansLost'], 2);
+    assert.equal(warning?.fields['spansEnded'], 5);
+  });
+
+  it('a failed final export is a warning with the spans lost, never a failed shutdown', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = 'fail';
+    const { tracer, logger } = tracingFor(traceConfig({}), exporter);
+    serve(tracer);
+    serve(tracer);
+    await tracer.shutdown(); // resolves: the exporter's failure is not the server's
+    assert.deepEqual(
+      warnings(logger).map((l) => [l.msg, l.fields['spansLost'], l.fields['err']]),
+      [['tracing stopped; some spans were never exported', 2, 'connect ECONNREFUSED 127.0.0.1:4318']],
+    );
+  });
+
+  it('logs once when exports start failing and once when they recover', async () => {
+    const exporter = new ScriptedExporter();
+    const { tracer, logger } = tracingFor(traceConfig({}), exporter, 'simple');
+    exporter.answer = 'fail';
+    serve(tracer);
+    serve(tracer);
+    exporter.answer = 'success';
+    serve(tracer);
+    await tracer.shutdown();
+    assert.deepEqual(
+      logger.lines.map((l) => [l.level, l.msg]),
+      [
+        ['warn', 'span export failed; spans are dropped until the collector answers'],
+        ['info', 'span export recovered'],
+        ['warn', 'tracing stopped; some spans were never exported'],
+      ],
+    );
+    assert.equal(warnings(logger)[1]?.fields['spansLost'], 2);
+  });
+
+  it('OTEL_BSP_EXPORT_TIMEOUT bounds a final export that never answers; the shutdown budget bounds the rest', async () => {
+    const exporter = new ScriptedExporter();
+    exporter.answer = 'hold';
+    const timed = tracingFor(traceConfig({ OTEL_BSP_EXPORT_TIMEOUT: '20' }), exporter);
+    serve(timed.tracer);
+    await timed.tracer.shutdown();
+    assert.deepEqual(warnings(timed.logger).map((l) => [l.fields['spansLost'], l.fields['err']]), [[1, 'an export did not finish within the export timeout (20 ms)']]);
+
+    const budgeted = tracingFor(traceConfig({}), exporter);
+    serve(budgeted.tracer);
+    await budgeted.tracer.shutdown(20);
+    assert.deepEqual(warnings(budgeted.logger).map((l) => [l.fields['spansLost'], l.fields['err']]), [[1, 'exports did not finish within the 20 ms left of the exit timeout']]);
+    exporter.release();
   });
 
   it('span limits and the resource from OTEL_SPAN_*_LIMIT, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES', async () => {

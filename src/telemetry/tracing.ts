@@ -1,6 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resources, tracing } from '@opentelemetry/sdk-node';
+import { clip } from '../core/client-text.js';
 import { precisionOf } from '../core/precision.js';
 import type { ExecutionProvider } from '../core/execution.js';
 import type {
@@ -117,7 +118,8 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
       `${RPC_SERVICE}/${call.method}`,
       {
         kind: SpanKind.SERVER,
-        attributes: { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method, [MODEL_ATTRIBUTE]: call.model },
+        // The model name is the client's string here (it may name no model): bounded like every client string.
+        attributes: { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method, [MODEL_ATTRIBUTE]: clip(call.model) },
       },
       parent ?? ROOT_CONTEXT,
     );
@@ -160,7 +162,7 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
     const covers = COVERS[event.executionProvider];
     for (const request of traced) {
       const parent = trace.setSpan(ROOT_CONTEXT, request.trace.span);
-      const attributes = { ...common, 'nereid.request.id': request.id, 'nereid.request.answered': request.answered };
+      const attributes = { ...common, 'nereid.request.id': clip(request.id), 'nereid.request.answered': request.answered };
       this.phase(parent, 'queue', request.enqueuedAt, event.dispatchAt, { ...attributes, 'nereid.phase.covers': "waiting in the model's queue" });
       this.phase(parent, 'h2d', event.dispatchAt, event.computeStart, { ...attributes, 'nereid.phase.covers': covers.h2d });
       this.phase(parent, 'compute', event.computeStart, event.computeEnd, { ...attributes, 'nereid.phase.covers': covers.compute }, batch);

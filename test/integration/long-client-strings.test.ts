@@ -272,4 +272,23 @@ describe('long client strings never drop the connection (issue 16)', () => {
     assert.equal(line['error'], `Request for unknown model: ${cut('m')} is not found`);
     assert.ok(sink.bytes() - before < 2048, `${sink.bytes() - before} bytes of log for one failed request`);
   });
+
+  it('bounds client strings on spans: the id of a served request, and the model name of a call to no model', async () => {
+    const setting = (level: string) => t.client.call('TraceSetting', { settings: { trace_level: { value: [level] }, trace_rate: { value: ['1'] } } });
+    await setting('TIMESTAMPS');
+    try {
+      t.spans.reset();
+      const served = await t.client.call<{ id: string }>('ModelInfer', simpleRequest({ id: long('a') }));
+      assert.equal(served.id, long('a'), 'the response still echoes the whole id');
+      await assertGrpcError(t.client.call('ModelInfer', simpleRequest({ model_name: long('m') })), status.NOT_FOUND, `Request for unknown model: ${cut('m')} is not found`);
+      const clipped = (char: string) => `${char.repeat(CLIENT_TEXT_MAX_CHARS)}… (${LONG} characters)`;
+      await waitUntil(() => t.spans.getFinishedSpans().some((s) => s.name === 'compute'), 'the served request is traced');
+      await waitUntil(() => t.spans.getFinishedSpans().some((s) => s.attributes['nereid.model.name'] === clipped('m')), 'the unknown model call is traced with its name cut');
+      const ids = t.spans.getFinishedSpans().flatMap((s) => (s.attributes['nereid.request.id'] === undefined ? [] : [s.attributes['nereid.request.id']]));
+      assert.ok(ids.length >= 4, 'queue, h2d, compute and d2h carry the id');
+      assert.ok(ids.every((id) => id === clipped('a')), 'cut to 128 characters with its length');
+    } finally {
+      await setting('OFF');
+    }
+  });
 });

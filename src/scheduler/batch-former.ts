@@ -27,20 +27,21 @@ export type BatchDecision = { readonly kind: 'send'; readonly count: number } | 
  *   largest preferred size: send it all;
  * - no delay is configured, or the delay has passed: send it all;
  * - otherwise wait until the oldest request's delay runs out (or until more arrive).
- * Pure: the caller owns the queue, the clock and the instances.
+ * Reads the candidates lazily and stops at the first one that cannot join, so it visits at
+ * most max_batch_size + 1 of them (every request holds at least one item) however long the
+ * queue. Pure: the caller owns the queue, the clock and the instances.
  */
-export function decideBatch(candidates: readonly Candidate[], policy: FormingPolicy, now: number): BatchDecision | undefined {
-  const first = candidates[0];
-  if (first === undefined) return undefined;
+export function decideBatch(candidates: Iterable<Candidate>, policy: FormingPolicy, now: number): BatchDecision | undefined {
   const maxPreferred = policy.preferredBatchSizes[policy.preferredBatchSizes.length - 1] ?? policy.maxBatchSize;
-  const preferred = new Set(policy.preferredBatchSizes);
+  let first: Candidate | undefined;
   let pending = 0;
   let count = 0;
   let oldest = Infinity;
   let bestCount = 0;
   let sendNow = false;
   for (const candidate of candidates) {
-    if (count > 0) {
+    if (first === undefined) first = candidate;
+    else {
       if (pending + candidate.size > maxPreferred && bestCount === 0) bestCount = count;
       if (pending + candidate.size > policy.maxBatchSize || candidate.shapeKey !== first.shapeKey) {
         sendNow = true;
@@ -50,8 +51,9 @@ export function decideBatch(candidates: readonly Candidate[], policy: FormingPol
     pending += candidate.size;
     count += 1;
     oldest = Math.min(oldest, candidate.enqueuedAt);
-    if (preferred.has(pending)) bestCount = count;
+    if (policy.preferredBatchSizes.includes(pending)) bestCount = count;
   }
+  if (first === undefined) return undefined;
   const delayMs = policy.maxQueueDelayUs / 1000;
   const delayExceeded = delayMs > 0 && now - oldest >= delayMs;
   if (bestCount > 0 && !delayExceeded) return { kind: 'send', count: bestCount };

@@ -22,6 +22,11 @@ import type { StatisticsRecorder } from './statistics-recorder.js';
  * different model variants (precisions) never share a batch: each variant's requests form
  * batches among themselves, by Triton's rules, so interleaved precisions do not cut each
  * other's batches short. Sole owner of its queue and timer. Main thread only.
+ *
+ * No event walks the queue (an overloaded server holds tens of thousands of requests): an
+ * enqueue or an abort costs O(1) plus O(log n) for timeouts, and a batch costs its size
+ * (see request-queue.ts). While every instance is busy no batch is formed at all, since it
+ * could not be sent; the next idle instance triggers the next decision.
  */
 export class DynamicBatcher implements Scheduler {
   private readonly queue: RequestQueue;
@@ -29,6 +34,8 @@ export class DynamicBatcher implements Scheduler {
   private readonly tickets = new WeakMap<PendingRequest, number>();
   private cancelTimer: (() => void) | undefined;
   private timerAt = Infinity;
+  /** acquire() found no idle instance, and the pool has not said one is idle since. */
+  private instancesBusy = false;
   private pumping = false;
   private repump = false;
   private stopped = false;
@@ -42,7 +49,10 @@ export class DynamicBatcher implements Scheduler {
   ) {
     this.queue = new RequestQueue(policy);
     this.order = policy.preserveOrdering ? new ResponseOrder() : undefined;
-    pool.onIdle(() => this.pump());
+    pool.onIdle(() => {
+      this.instancesBusy = false;
+      this.pump();
+    });
   }
 
   enqueue(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse> {
@@ -114,29 +124,25 @@ export class DynamicBatcher implements Scheduler {
     const { rejected, next } = this.queue.expire(now);
     for (const pending of rejected) pending.fail(new InferError('QUEUE_TIMEOUT', 'Request timeout expired'));
     let wakeAt = next;
-    let sending = true;
+    let sending = !this.instancesBusy;
     while (sending) {
       sending = false;
       // Each model variant (precision) forms its own batches, in the order its oldest request
       // queued, so a stream of one precision never cuts the batches of another.
-      for (const group of byVariant(this.queue.ordered())) {
-        const decision = decideBatch(
-          group.map((p) => ({ size: p.request.batchSize, shapeKey: p.shapeKey, enqueuedAt: p.enqueuedAt })),
-          this.policy,
-          now,
-        );
+      for (const variant of this.queue.queuedVariants()) {
+        const decision = decideBatch(this.queue.candidates(variant), this.policy, now);
         if (decision === undefined) continue;
         if (decision.kind === 'wait') {
           wakeAt = Math.min(wakeAt, decision.until);
           continue;
         }
         const executor = this.pool.acquire();
-        if (executor === undefined) break;
-        const entries = group.slice(0, decision.count);
-        for (const entry of entries) {
-          this.queue.remove(entry);
-          if (this.order !== undefined) this.tickets.set(entry, this.order.issue());
+        if (executor === undefined) {
+          this.instancesBusy = true;
+          break;
         }
+        const entries = this.queue.take(variant, decision.count);
+        if (this.order !== undefined) for (const entry of entries) this.tickets.set(entry, this.order.issue());
         void this.runner.run(executor, new Batch(entries));
         sending = true;
         break;
@@ -158,15 +164,4 @@ export class DynamicBatcher implements Scheduler {
       this.pump();
     }, at - this.clock.now());
   }
-}
-
-/** Queued requests split by model variant, each group in queue order, groups by their first request. */
-function byVariant(waiting: readonly PendingRequest[]): PendingRequest[][] {
-  const groups = new Map<string, PendingRequest[]>();
-  for (const pending of waiting) {
-    const group = groups.get(pending.request.variant);
-    if (group === undefined) groups.set(pending.request.variant, [pending]);
-    else group.push(pending);
-  }
-  return [...groups.values()];
 }

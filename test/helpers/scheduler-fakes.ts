@@ -263,3 +263,44 @@ export function makeRequest(model: ModelInfo, marker: number, options: RequestOp
 export function readFloat32(data: Uint8Array): number[] {
   return Array.from(new Float32Array(data.slice().buffer));
 }
+
+/** Counts property reads on the requests wrapped by `countReads`. */
+export interface ReadCounter {
+  reads: number;
+}
+
+/**
+ * `request` behind a proxy that counts every property read into `counter`: the work a
+ * scheduler does on queued requests, measured without touching the scheduler. Walking the
+ * queue reads every queued request; an operation that costs O(1) reads a fixed number.
+ */
+export function countReads(request: ValidatedRequest, counter: ReadCounter): ValidatedRequest {
+  return new Proxy(request, {
+    get(target, key, receiver) {
+      counter.reads += 1;
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so a seed reproduces a test. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A copy of `items` in a random order drawn from `random` (Fisher-Yates). */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}

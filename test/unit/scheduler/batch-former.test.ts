@@ -135,4 +135,27 @@ describe('decideBatch', () => {
       assert.deepEqual(decideBatch([c(1, 105, 'a'), c(1, 0, 'b')], delayed, 106), { kind: 'send', count: 1 }, 'another shape stops the batch: sent now');
     });
   });
+
+  describe('reading the queue', () => {
+    /** An endless queue of one-item requests that counts how many were read. */
+    function endless(at = 100) {
+      const read = { count: 0 };
+      function* candidates(): Generator<Candidate> {
+        for (;;) {
+          read.count += 1;
+          yield c(1, at);
+        }
+      }
+      return { read, candidates: candidates() };
+    }
+
+    it('reads at most max_batch_size + 1 candidates, however long the queue', () => {
+      const q = endless();
+      assert.deepEqual(decideBatch(q.candidates, policy(), 100), { kind: 'send', count: 8 }, 'a full batch of 8');
+      assert.equal(q.read.count, 9, 'the 9th shows the batch is full; no more are read');
+      const preferred = endless();
+      assert.deepEqual(decideBatch(preferred.candidates, policy({ preferredBatchSizes: [2, 4], maxQueueDelayUs: 10_000 }), 100), { kind: 'send', count: 4 });
+      assert.equal(preferred.read.count, 9, 'also with preferred sizes and a delay');
+    });
+  });
 });

@@ -9,13 +9,16 @@ import { DynamicBatcher } from '../../../src/scheduler/dynamic-batcher.js';
 import { StagingPool } from '../../../src/scheduler/staging-pool.js';
 import { StatisticsRecorder } from '../../../src/scheduler/statistics-recorder.js';
 import {
+  countReads,
   FakeClock,
   FakePool,
   identityModel,
   makeRequest,
   markerValues,
   readFloat32,
+  seededRandom,
   settle,
+  shuffled,
   silentLogger,
   type RequestOptions,
 } from '../../helpers/scheduler-fakes.js';
@@ -670,6 +673,93 @@ describe('DynamicBatcher', () => {
       assert.equal(h.clock.pendingTimers, 0, 'no timer left');
       await h.clock.advance(20);
       assert.equal(h.pool.calls.length, 0, 'nothing ran');
+    });
+  });
+
+  describe('overload: no event walks the queue', () => {
+    it('an enqueue, an abort and a dispatched batch read as many queued requests with 10, 1,000 or 100,000 queued', async () => {
+      const h = setup({ queue: { defaultTimeoutUs: 60_000_000, allowTimeoutOverride: true } });
+      await h.occupy();
+      const counter = { reads: 0 };
+      // Every queued request is the same validated request behind a read-counting proxy.
+      const request = countReads(makeRequest(h.model, 7), counter);
+      const controllers: AbortController[] = [];
+      const enqueue = () => {
+        const controller = new AbortController();
+        h.batcher.enqueue(request, controller.signal).catch(() => {});
+        controllers.push(controller);
+      };
+      const reads = async (operation: () => void) => {
+        const before = counter.reads;
+        operation();
+        await settle();
+        return counter.reads - before;
+      };
+      // From here on every execution holds 8 counted requests: the blocker leaves with the first.
+      for (let i = 0; i < 8; i++) enqueue();
+      h.pool.running[0]!.finish();
+      await settle();
+      const random = seededRandom(9);
+      const costs: { n: number; enqueue: number; abort: number; dispatch: number }[] = [];
+      for (const n of [10, 1000, 100_000]) {
+        while (h.batcher.pending() < n) enqueue();
+        const enqueueReads = await reads(enqueue);
+        // The queued requests are the last `pending()` controllers, in queue order: abort one of them.
+        const queued = h.batcher.pending();
+        const victim = controllers.splice(controllers.length - queued + Math.floor(random() * queued), 1)[0]!;
+        const abortReads = await reads(() => victim.abort());
+        const dispatchReads = await reads(() => h.pool.running[0]!.finish());
+        assert.equal(h.pool.running.length, 1, 'the next batch runs');
+        assert.equal(h.pool.calls.at(-1)!.inputs[0]!.shape[0], 8, 'a full batch of 8');
+        costs.push({ n, enqueue: enqueueReads, abort: abortReads, dispatch: dispatchReads });
+        // Checked before the queue grows further: a batcher that walks the queue would take minutes to reach 100,000.
+        const first = costs[0]!;
+        assert.deepEqual({ ...costs.at(-1)!, n: first.n }, first, `reads with ${n} queued equal those with ${first.n}: ${JSON.stringify(costs)}`);
+      }
+      assert.ok(costs[0]!.enqueue < 20 && costs[0]!.abort < 20, `an enqueue or an abort reads a handful of fields: ${JSON.stringify(costs[0])}`);
+    });
+
+    it('50,000 queued requests aborted in random order all fail with their reason, never run, and the rest run in order', async () => {
+      const h = setup({ maxBatchSize: 8 });
+      await h.occupy();
+      const request = makeRequest(h.model, 5);
+      const calls = Array.from({ length: 50_000 }, (_, i) => {
+        const controller = new AbortController();
+        const call = { i, controller, outcome: 'pending' as 'pending' | 'ok' | InferError };
+        h.batcher.enqueue(request, controller.signal).then(
+          () => (call.outcome = 'ok'),
+          (err: InferError) => (call.outcome = err),
+        );
+        return call;
+      });
+      assert.equal(h.batcher.pending(), 50_000, 'all queued behind the busy instance');
+      const random = seededRandom(1234);
+      const aborted = shuffled(calls, random).slice(0, 49_990);
+      const reason = new InferError('DEADLINE_EXCEEDED', 'Deadline exceeded');
+      aborted.forEach((call, k) => {
+        call.controller.abort(reason);
+        if (k % 10_000 === 0) assert.equal(h.batcher.pending(), 50_000 - k - 1, `pending follows after ${k + 1} aborts`);
+      });
+      await settle();
+      assert.equal(h.batcher.pending(), 10, 'ten are left');
+      assert.ok(aborted.every((call) => call.outcome === reason), 'every aborted request failed with its abort reason');
+      h.pool.running[0]!.finish();
+      await settle();
+      h.pool.running[0]!.finish();
+      await settle();
+      h.pool.running[0]!.finish();
+      await settle();
+      assert.equal(h.pool.calls.length, 3, 'the blocker, then 8 and 2: nothing aborted ran');
+      assert.deepEqual(
+        h.pool.calls.slice(1).map((c) => c.inputs[0]!.shape[0]),
+        [8, 2],
+        'the ten survivors ran in two batches',
+      );
+      const survivors = calls.filter((call) => call.outcome !== reason);
+      assert.equal(survivors.length, 10);
+      assert.ok(survivors.every((call) => call.outcome === 'ok'), 'and were answered');
+      assert.equal(h.batcher.pending(), 0, 'the queue is empty');
+      assert.equal(h.stats.snapshot().failures.CANCELED, 49_990, 'each abort counted once');
     });
   });
 });

@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DynamicBatchingPolicy, QueuePolicy } from '../../../src/core/batching-policy.js';
 import { InferError } from '../../../src/core/errors.js';
+import type { ValidatedRequest } from '../../../src/core/request-validation.js';
+import { decideBatch } from '../../../src/scheduler/batch-former.js';
+import type { Clock } from '../../../src/scheduler/clock.js';
 import { PendingRequest } from '../../../src/scheduler/pending-request.js';
 import { RequestQueue } from '../../../src/scheduler/request-queue.js';
-import { FakeClock, identityModel, makeRequest, type RequestOptions } from '../../helpers/scheduler-fakes.js';
+import { FakeClock, identityModel, makeRequest, seededRandom, shuffled, type RequestOptions } from '../../helpers/scheduler-fakes.js';
 
 const MODEL = identityModel();
+const INT8_MODEL = identityModel(8, true);
 
 const queuePolicy = (overrides: Partial<QueuePolicy> = {}): QueuePolicy => ({
   timeoutAction: 'reject',
@@ -331,6 +335,181 @@ describe('RequestQueue', () => {
       const result = queue.expire(clock.now());
       assert.deepEqual(ids(result.rejected), [], 'nothing rejected');
       assert.equal(result.next, Infinity, 'nothing to act on');
+    });
+  });
+
+  describe('batches: variants, candidates and take', () => {
+    it('lists the variants with queued requests in the order of their first request', async () => {
+      const { queue, clock } = setup(policy({ priorityLevels: 2, defaultPriorityLevel: 2 }));
+      const push = (precision: string, priority = 0) =>
+        queue.push(new PendingRequest({ request: makeRequest(INT8_MODEL, 1, { precision, priority }), signal: new AbortController().signal, clock, resolve: () => {}, reject: () => {}, onAbort: () => {} }));
+      assert.deepEqual(queue.queuedVariants(), [], 'none when empty');
+      push('int8');
+      push('fp32');
+      assert.deepEqual(queue.queuedVariants(), ['int8', 'fp32'], 'int8 queued first');
+      push('fp32', 1);
+      assert.deepEqual(queue.queuedVariants(), ['fp32', 'int8'], 'a level-1 fp32 request puts fp32 first');
+      await clock.advance(0);
+    });
+
+    it('gives a variant’s candidates in batch order and takes them from the head', async () => {
+      const delay = queuePolicy({ timeoutAction: 'delay', defaultTimeoutUs: 1000 });
+      const { queue, clock, ids } = setup(policy({ priorityLevels: 2, defaultPriorityLevel: 2, defaultQueuePolicy: delay, priorityQueuePolicy: new Map([[1, delay]]) }));
+      const all: PendingRequest[] = [];
+      const push = (marker: number, options: RequestOptions) => {
+        const p = new PendingRequest({ request: makeRequest(INT8_MODEL, marker, { ...options, rows: marker % 3 === 0 ? 2 : 1 }), signal: new AbortController().signal, clock, resolve: () => {}, reject: () => {}, onAbort: () => {} });
+        queue.push(p);
+        all.push(p);
+      };
+      push(1, { priority: 2, precision: 'fp32' });
+      push(2, { priority: 2, precision: 'int8' });
+      await clock.advance(2);
+      queue.expire(clock.now()); // r1, r2 delayed
+      push(3, { priority: 2, precision: 'fp32' });
+      push(4, { priority: 1, precision: 'fp32' });
+      push(5, { priority: 1, precision: 'int8' });
+      assert.deepEqual(ids(), ['r4', 'r5', 'r3', 'r1', 'r2'], 'the whole queue');
+      const fp32 = [...queue.candidates('fp32')];
+      assert.deepEqual(fp32.map((c) => c.size), [1, 2, 1], 'fp32 candidates r4, r3 (2 rows), r1');
+      assert.deepEqual(ids(queue.take('fp32', 2)), ['r4', 'r3'], 'take removes from the head, in that order');
+      assert.deepEqual(ids(), ['r5', 'r1', 'r2'], 'the rest');
+      assert.deepEqual(ids(queue.take('int8', 5)), ['r5', 'r2'], 'take stops when the variant is empty');
+      assert.deepEqual(ids(queue.take('fp16', 1)), [], 'an unknown variant has nothing');
+      assert.deepEqual([...queue.candidates('fp16')], [], 'nor candidates');
+      assert.equal(queue.size, 1, 'r1 is left');
+    });
+  });
+
+  describe('cost per operation, counted in steps, with 10, 1,000 and 100,000 queued', () => {
+    /** A queue on a hand-set clock, filled fast with copies of one request. */
+    function filler(p: DynamicBatchingPolicy) {
+      let t = 1_000_000;
+      const clock: Clock = { now: () => t, setTimer: () => () => {} };
+      const queue = new RequestQueue(p);
+      const request: ValidatedRequest = makeRequest(MODEL, 1);
+      const queued: PendingRequest[] = [];
+      const make = () => new PendingRequest({ request, signal: new AbortController().signal, clock, resolve: () => {}, reject: () => {}, onAbort: () => {} });
+      const fill = (n: number) => {
+        while (queue.size < n) {
+          t += 0.001;
+          const p = make();
+          queue.push(p);
+          queued.push(p);
+        }
+      };
+      /** Steps one call of `operation` took. */
+      const cost = (operation: () => void) => {
+        const before = queue.steps;
+        operation();
+        return queue.steps - before;
+      };
+      const random = seededRandom(5);
+      /** Removes a random queued request from the middle of the queue. */
+      const removeOne = () => {
+        const index = Math.floor(queued.length / 4 + random() * (queued.length / 2));
+        const [victim] = queued.splice(index, 1);
+        queue.remove(victim!);
+      };
+      const nextBatch = () => {
+        for (const variant of queue.queuedVariants()) decideBatch(queue.candidates(variant), p, t);
+      };
+      const takeBatch = () => {
+        for (const p of queue.take('fp32', 8)) queued.splice(queued.indexOf(p), 1);
+      };
+      return { queue, fill, cost, push: () => queue.push(make()), removeOne, nextBatch, takeBatch, now: () => t, advance: (ms: number) => (t += ms) };
+    }
+
+    const SIZES = [10, 1000, 100_000];
+
+    it('without timeouts: push, remove, deciding the next batch and taking it cost the same at every size', () => {
+      const q = filler(policy({ priorityLevels: 2, defaultPriorityLevel: 2 }));
+      const costs = SIZES.map((n) => {
+        q.fill(n);
+        return {
+          push: q.cost(q.push),
+          remove: q.cost(q.removeOne),
+          decide: q.cost(q.nextBatch),
+          take: q.cost(q.takeBatch),
+          expire: q.cost(() => q.queue.expire(q.now())),
+        };
+      });
+      for (let i = 1; i < SIZES.length; i++) {
+        assert.deepEqual(costs[i], costs[0], `steps with ${SIZES[i]} queued equal those with ${SIZES[0]}: ${JSON.stringify(costs)}`);
+      }
+      // Finding the variant's head (the variant, its lane, its first request), then at most
+      // max_batch_size + 1 requests and their lane.
+      assert.ok(costs[0]!.decide <= 3 + 1 + 9, `deciding a batch visits at most max_batch_size + 1 requests: ${costs[0]!.decide} steps`);
+    });
+
+    it('with timeouts: each costs at most O(log n) more (the timeout heap), and an expired request as much', () => {
+      const q = filler(policy({ defaultQueuePolicy: queuePolicy({ defaultTimeoutUs: 1_000_000, timeoutAction: 'delay' }) }));
+      const costs = SIZES.map((n) => {
+        q.fill(n);
+        const push = q.cost(q.push);
+        const remove = q.cost(q.removeOne);
+        const decide = q.cost(q.nextBatch);
+        const idle = q.cost(() => q.queue.expire(q.now()));
+        // Let the 10 oldest waiting requests time out (they queued 0.001 ms apart), then expire them.
+        const tenth = q.queue.ordered()[9]!.enqueuedAt;
+        const saved = q.now();
+        q.advance(tenth + 1000 - saved);
+        const expire10 = q.cost(() => assert.equal(q.queue.expire(q.now()).rejected.length, 0, 'DELAY rejects nothing'));
+        q.advance(saved - q.now());
+        const take = q.cost(q.takeBatch);
+        return { n, push, remove, decide, take, idle, expire10 };
+      });
+      for (const c of costs) {
+        const log = Math.floor(Math.log2(c.n)) + 1;
+        assert.ok(c.push <= costs[0]!.push + 2 * log, `push at ${c.n}: ${c.push}`);
+        assert.ok(c.remove <= 2 + 2 * log, `remove at ${c.n}: ${c.remove} <= ${2 + 2 * log}`);
+        assert.equal(c.decide, costs[0]!.decide, `deciding the next batch at ${c.n} does not touch the heap`);
+        assert.ok(c.take <= 8 * (2 + 2 * log) + 2, `taking 8 at ${c.n}: ${c.take}`);
+        assert.equal(c.idle, 0, `expire with nothing due at ${c.n} visits nothing`);
+        assert.ok(c.expire10 <= 10 * (1 + 2 * log), `10 expired at ${c.n}: ${c.expire10} <= ${10 * (1 + 2 * log)}`);
+      }
+    });
+
+    it('50,000 requests on two levels and two variants, removed in random order, leave the queue consistent', () => {
+      const delay = queuePolicy({ timeoutAction: 'delay', defaultTimeoutUs: 5000 });
+      const p = policy({ priorityLevels: 2, defaultPriorityLevel: 2, defaultQueuePolicy: delay, priorityQueuePolicy: new Map([[1, delay]]) });
+      let t = 1_000_000;
+      const clock: Clock = { now: () => t, setTimer: () => () => {} };
+      const queue = new RequestQueue(p);
+      const requests = ['fp32', 'int8'].flatMap((precision) => [1, 2].map((priority) => makeRequest(INT8_MODEL, 1, { precision, priority })));
+      const random = seededRandom(42);
+      const all: PendingRequest[] = [];
+      for (let i = 0; i < 50_000; i++) {
+        t += 0.001;
+        const p = new PendingRequest({ request: requests[i % 4]!, signal: new AbortController().signal, clock, resolve: () => {}, reject: () => {}, onAbort: () => {} });
+        queue.push(p);
+        all.push(p);
+        if (i === 20_000) queue.expire(t - 2); // the first ~17,000 have waited 5 ms: DELAY moves them back
+      }
+      const expected = queue.ordered();
+      assert.equal(expected.length, 50_000, 'all queued');
+      const stepsBefore = queue.steps;
+      const removed = new Set(shuffled(all, random).slice(0, 45_000));
+      for (const p of removed) queue.remove(p);
+      const perRemove = (queue.steps - stepsBefore) / removed.size;
+      assert.ok(perRemove <= 2 + 2 * 17, `a removal took ${perRemove.toFixed(1)} steps on average`);
+      const left = expected.filter((p) => !removed.has(p));
+      assert.equal(queue.size, 5000, 'size follows');
+      assert.deepEqual(queue.ordered(), left, 'the rest keep their order (levels, waiting then delayed)');
+      const taken = new Set<PendingRequest>();
+      for (const variant of ['fp32', 'int8']) {
+        const mine = left.filter((p) => p.request.variant === variant);
+        assert.equal([...queue.candidates(variant)].length, mine.length, `${variant}: every queued request is a candidate`);
+        const batch = queue.take(variant, 100);
+        assert.deepEqual(batch, mine.slice(0, 100), `${variant}: a batch takes the head of its variant`);
+        for (const p of batch) taken.add(p);
+      }
+      // The timeout heap kept only queued requests: far in the future every waiting one is delayed, none lost.
+      const { rejected, next } = queue.expire(t + 1e9);
+      assert.deepEqual(rejected, [], 'DELAY rejects nothing');
+      assert.equal(next, Infinity, 'no timeouts left');
+      assert.equal(queue.size, 4800, 'nothing lost');
+      const byArrival = (list: readonly PendingRequest[]) => [...list].sort((a, b) => a.enqueuedAt - b.enqueuedAt);
+      assert.deepEqual(byArrival(queue.ordered()), byArrival(left.filter((p) => !taken.has(p))), 'exactly the requests neither removed nor taken');
     });
   });
 });

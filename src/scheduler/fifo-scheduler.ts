@@ -5,18 +5,24 @@ import type { ValidatedRequest } from '../core/request-validation.js';
 import { Batch } from './batch.js';
 import type { BatchRunner } from './batch-runner.js';
 import type { Clock } from './clock.js';
+import { LinkedList, type Linked } from './linked-list.js';
 import { abortReason, PendingRequest } from './pending-request.js';
 import type { Scheduler } from './scheduler.js';
 import type { StatisticsRecorder } from './statistics-recorder.js';
+
+interface Entry extends Linked<Entry> {
+  readonly pending: PendingRequest;
+}
 
 /**
  * First in, first out, one request per execution: the scheduler for models without
  * dynamic batching (Triton's default scheduler). Sole owner of its queue. Whenever an
  * instance is idle the oldest live request goes to it; requests aborted while queued are
- * dropped without running.
+ * dropped without running, in O(1) (a linked list, not an array search).
  */
 export class FifoScheduler implements Scheduler {
-  private readonly queue: PendingRequest[] = [];
+  private readonly queue = new LinkedList<Entry>();
+  private readonly entries = new Map<PendingRequest, Entry>();
   private stopped = false;
 
   constructor(
@@ -32,41 +38,49 @@ export class FifoScheduler implements Scheduler {
     if (this.stopped) return Promise.reject(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
     if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
-      this.queue.push(
-        new PendingRequest({
-          request,
-          signal,
-          clock: this.clock,
-          resolve,
-          reject,
-          onAbort: (p) => this.remove(p),
-          onFailed: (p, err) => this.stats.recordFailure(p, err, this.clock.now()),
-        }),
-      );
+      const pending = new PendingRequest({
+        request,
+        signal,
+        clock: this.clock,
+        resolve,
+        reject,
+        onAbort: (p) => this.remove(p),
+        onFailed: (p, err) => this.stats.recordFailure(p, err, this.clock.now()),
+      });
+      const entry: Entry = { pending, prev: undefined, next: undefined, list: undefined };
+      this.queue.push(entry);
+      this.entries.set(pending, entry);
       this.pump();
     });
   }
 
   pending(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const pending of this.queue.splice(0)) pending.fail(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
+    for (let entry = this.queue.shift(); entry !== undefined; entry = this.queue.shift()) {
+      this.entries.delete(entry.pending);
+      entry.pending.fail(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
+    }
     await this.runner.whenIdle();
   }
 
   private remove(pending: PendingRequest): void {
-    const index = this.queue.indexOf(pending);
-    if (index >= 0) this.queue.splice(index, 1);
+    const entry = this.entries.get(pending);
+    if (entry === undefined) return;
+    this.entries.delete(pending);
+    this.queue.remove(entry);
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
+    while (this.queue.size > 0) {
       const executor = this.pool.acquire();
       if (executor === undefined) return;
-      void this.runner.run(executor, new Batch([this.queue.shift()!]));
+      const entry = this.queue.shift()!;
+      this.entries.delete(entry.pending);
+      void this.runner.run(executor, new Batch([entry.pending]));
     }
   }
 }

@@ -8,6 +8,8 @@ import type { DeviceInventory } from './core/execution.js';
 import type { Logger } from './core/logger.js';
 import type { ExecutionObserver, LogControl } from './core/telemetry.js';
 import { ModelRegistry } from './repository/model-registry.js';
+import { RepositoryPoller } from './repository/repository-poller.js';
+import { SystemSharedMemory } from './shm/system-shared-memory.js';
 import { buildVariantsInWorker } from './variants/variant-builder.js';
 import { createServable } from './servable-factory.js';
 import { ModelMetrics } from './telemetry/metrics.js';
@@ -19,7 +21,16 @@ import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
 import type { ServerState } from './transport/grpc/service-context.js';
 
 /** Protocol extensions Nereid implements today (reported by ServerMetadata). */
-export const EXTENSIONS: readonly string[] = ['model_configuration', 'statistics', 'schedule_policy', 'trace', 'logging'];
+export const EXTENSIONS: readonly string[] = [
+  'model_repository',
+  'model_repository(unload_dependents)',
+  'model_configuration',
+  'system_shared_memory',
+  'statistics',
+  'schedule_policy',
+  'trace',
+  'logging',
+];
 
 /** Nereid's version, from package.json. */
 export const SERVER_VERSION: string = (
@@ -56,10 +67,13 @@ export class NereidServer implements ServerState {
   private boundPort = 0;
   private boundMetricsPort = 0;
   private drainedInTime = true;
+  private poller: RepositoryPoller | undefined;
 
   private constructor(
     readonly config: ServerConfig,
     readonly registry: ModelRegistry,
+    /** Client shared memory regions (SystemSharedMemory* RPCs and requests that name them). */
+    readonly sharedMemory: SystemSharedMemory,
     private readonly logger: Logger,
     private readonly tracing: OtelTracing,
     traceSettings: TraceSettings,
@@ -69,6 +83,7 @@ export class NereidServer implements ServerState {
     this.endpoint = new GrpcEndpoint(
       {
         registry,
+        sharedMemory,
         state: this,
         serverName: config.serverName,
         serverVersion: SERVER_VERSION,
@@ -124,11 +139,15 @@ export class NereidServer implements ServerState {
     registry = new ModelRegistry({
       repositories: config.modelRepositories,
       definition: { autoComplete: config.autoCompleteConfig, defaultMaxBatchSize: config.defaultMaxBatchSize, devices },
+      control: config.modelControl,
       createServable: (spec, log) => createServable(spec, log, observer),
       buildVariants: buildVariantsInWorker,
       logger,
+      onVersionRemoved: (model, version) => metrics.forgetVersion(model, version),
     });
-    const server = new NereidServer(config, registry, logger, tracer, traceSettings, deps.logControl, metricsRegistry);
+    const sharedMemory = new SystemSharedMemory(config.sharedMemory.allowClient, logger.child({ component: 'shared-memory' }));
+    const server = new NereidServer(config, registry, sharedMemory, logger, tracer, traceSettings, deps.logControl, metricsRegistry);
+    server.poller = new RepositoryPoller(() => registry.poll(), config.modelControl.pollSecs, logger.child({ component: 'repository-poll' }));
     server.boundPort = await server.endpoint.listen();
     logger.info({ address: config.grpc.address, port: server.boundPort }, 'gRPC endpoint listening');
     if (server.metricsServer !== undefined) {
@@ -136,14 +155,15 @@ export class NereidServer implements ServerState {
       logger.info({ address: config.metrics.address, port: server.boundMetricsPort }, 'metrics endpoint listening (GET /metrics)');
     }
     try {
-      await registry.loadAll();
+      await registry.loadAtStartup();
       server.checkStartup();
     } catch (err) {
       await server.stop();
       throw err instanceof StartupError ? err : new StartupError((err as Error).message);
     }
     server.changed();
-    logger.info({ models: registry.index() }, 'server is ready');
+    server.poller.start();
+    logger.info({ models: registry.index(), modelControl: config.modelControl.mode }, 'server is ready');
     return server;
   }
 
@@ -191,7 +211,9 @@ export class NereidServer implements ServerState {
     const deadline = Date.now() + this.config.exitTimeoutSecs * 1000;
     this.drainedInTime = await this.endpoint.close(this.config.exitTimeoutSecs * 1000);
     if (!this.drainedInTime) this.logger.warn('calls still open after the exit timeout were cancelled');
+    await this.poller?.stop();
     await this.registry.unloadAll();
+    this.sharedMemory.close();
     await this.metricsServer?.close();
     // The last spans get what is left of the exit timeout; losing them does not fail the stop.
     await this.tracing.shutdown(deadline - Date.now());
@@ -201,7 +223,7 @@ export class NereidServer implements ServerState {
 
   private checkStartup(): void {
     const rows = this.registry.index();
-    const failed = rows.filter((r) => r.state !== 'READY');
+    const failed = rows.filter((r) => r.state !== 'READY' && !(r.state === 'UNAVAILABLE' && r.reason === 'unloaded'));
     if (rows.length > 0 && failed.length === rows.length) {
       throw new StartupError(`no model could be loaded: ${failed.map((r) => r.reason).join('; ')}`);
     }

@@ -118,6 +118,8 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
       maxConnectionAgeMs: int('grpc-max-connection-age', 0, 0, 2 ** 31 - 1),
       receiveWindowBytes: int('grpc-receive-window', 4 * 1024 * 1024, 0, 2 ** 31 - 1),
     },
+    modelControl: modelControl(values, int, oneOf, label),
+    sharedMemory: { allowClient: bool('allow-client-shm', false) },
     exitOnError: bool('exit-on-error', false),
     strictReadiness: bool('strict-readiness', true),
     autoCompleteConfig: !bool('disable-auto-complete-config', false),
@@ -134,6 +136,29 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
       format: format === 'auto' ? (terminal ? 'pretty' : 'json') : format,
     },
   };
+}
+
+/**
+ * Triton's rules: --load-model only with explicit mode, `*` alone, and polling only in
+ * poll mode (--repository-poll-secs is ignored elsewhere).
+ */
+function modelControl(
+  values: RawValues,
+  int: (name: string, fallback: number, min: number, max: number) => number,
+  oneOf: <T extends string>(name: string, fallback: T, allowed: readonly T[]) => T,
+  label: (name: string) => string,
+): ServerConfig['modelControl'] {
+  const mode = oneOf('model-control-mode', 'none', ['none', 'poll', 'explicit'] as const);
+  const startupModels = values.get('load-model') ?? [];
+  if (startupModels.length > 0 && mode !== 'explicit') {
+    throw new ConfigError(`${label('load-model')} requires --model-control-mode=explicit as well (as in Triton)`);
+  }
+  if (startupModels.includes('*') && startupModels.length > 1) {
+    throw new ConfigError(`${label('load-model')}: wildcard model name '*' must be the only startup model if specified at all`);
+  }
+  const pollSecs = int('repository-poll-secs', 15, 0, 86_400);
+  const overrideMaxBytes = int('model-override-max-bytes', 1024 ** 3, 0, 2 ** 53 - 1);
+  return { mode, startupModels, pollSecs: mode === 'poll' ? pollSecs : 0, overrideMaxBytes };
 }
 
 function backendSetting(entries: readonly string[], where: string): number {

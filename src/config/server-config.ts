@@ -13,6 +13,13 @@ export interface ServerConfig {
     readonly maxConnectionAgeMs: number;
     readonly receiveWindowBytes: number;
   };
+  /** How models are loaded and unloaded (Triton's model control modes). */
+  readonly modelControl: ModelControlConfig;
+  /** Client shared memory (Triton's system shared memory extension). */
+  readonly sharedMemory: {
+    /** Register/unregister allowed (Triton's --allow-client-shm). */
+    readonly allowClient: boolean;
+  };
   /** Exit at start-up if any model fails to load (else only when none loads). */
   readonly exitOnError: boolean;
   /** ServerReady only when every model is ready (Triton's --strict-readiness). */
@@ -96,4 +103,15 @@ export interface TraceSampler {
   readonly name: string;
   readonly parentBased: boolean;
   readonly ratio: number;
+}
+
+/** Triton's model control: which models load at start-up and what may change them later. */
+export interface ModelControlConfig {
+  readonly mode: 'none' | 'poll' | 'explicit';
+  /** Explicit mode: models loaded at start-up; ['*'] loads every model. */
+  readonly startupModels: readonly string[];
+  /** Seconds between repository scans; 0 when not polling. */
+  readonly pollSecs: number;
+  /** Most bytes of file: overrides in one load request. */
+  readonly overrideMaxBytes: number;
 }

@@ -112,6 +112,54 @@ export const ERROR_CATALOG = {
     code: 'UNAVAILABLE',
     summary: 'The server is shutting down and accepts no new requests.',
   },
+  MODEL_CONTROL_DISABLED: {
+    code: 'UNAVAILABLE',
+    summary: 'RepositoryModelLoad or RepositoryModelUnload while --model-control-mode is none or poll (Triton answers the same).',
+  },
+  MODEL_NAME_INVALID: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'RepositoryModelLoad names no model, only whitespace, or a name with path traversal characters (`..` or `/`).',
+  },
+  LOAD_PARAMETER_INVALID: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'A RepositoryModelLoad/Unload parameter is unknown or has the wrong type (`config` is a string_param, `file:<path>` a bytes_param, `unload_dependents` a bool_param).',
+  },
+  MODEL_POLL_FAILED: {
+    code: 'INTERNAL',
+    summary: "RepositoryModelLoad could not read the model: it is in no repository, its config (or `config` override) does not parse or validate, or a `file:` override is unsafe or too large. Triton's code and text; the reason follows.",
+  },
+  MODEL_LOAD_FAILED: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'RepositoryModelLoad read the model but a version failed to load; a version that was serving before keeps serving, and the index shows the reason.',
+  },
+  SHM_DISABLED: {
+    code: 'UNIMPLEMENTED',
+    summary: 'SystemSharedMemoryRegister while the server runs without --allow-client-shm=true (Triton\'s default and text).',
+  },
+  SHM_REGION_EXISTS: {
+    code: 'ALREADY_EXISTS',
+    summary: 'SystemSharedMemoryRegister with a name that is already registered.',
+  },
+  SHM_REGION_NOT_FOUND: {
+    code: 'NOT_FOUND',
+    summary: 'A status request or an inference request names a shared memory region that is not registered.',
+  },
+  SHM_REGION_INVALID: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'SystemSharedMemoryRegister cannot use the key: not a POSIX shared memory name, no such object in /dev/shm, not a regular file, or offset + byte_size past its size.',
+  },
+  SHM_BOUNDS: {
+    code: 'INVALID_ARGUMENT',
+    summary: "An input or output's shared_memory_offset / shared_memory_byte_size fall outside the region, or the object shrank below the registered size.",
+  },
+  SHM_OUTPUT_TOO_SMALL: {
+    code: 'INVALID_ARGUMENT',
+    summary: "An output's shared_memory_byte_size is smaller than the output (Triton's text; Triton answers INTERNAL, Nereid INVALID_ARGUMENT as it is the client's mistake).",
+  },
+  CUDA_SHM_UNAVAILABLE: {
+    code: 'INVALID_ARGUMENT',
+    summary: "CudaSharedMemoryRegister: Nereid cannot import CUDA IPC handles (Triton's text for a server without GPU support).",
+  },
   UNSUPPORTED: {
     code: 'UNIMPLEMENTED',
     summary: 'The RPC or feature is not implemented by this server.',

@@ -7,7 +7,7 @@ import { MODEL_CONFIG_DESCRIPTOR_SET } from '../generated/model_config_descripto
 let schema: DescMessage | undefined;
 
 /** The ModelConfig message descriptor, built once from the generated descriptor set. */
-function modelConfigSchema(): DescMessage {
+export function modelConfigSchema(): DescMessage {
   if (schema !== undefined) return schema;
   const set = fromBinary(FileDescriptorSetSchema, Buffer.from(MODEL_CONFIG_DESCRIPTOR_SET, 'base64'));
   const found = createFileRegistry(set).getMessage('inference.ModelConfig');

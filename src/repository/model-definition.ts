@@ -4,6 +4,7 @@ import type { DeviceInventory, InstancePlan } from '../core/execution.js';
 import { ModelConfig } from '../generated/model_config.js';
 import { readOnnxMetadata, type OnnxMetadata } from '../onnx/onnx-metadata.js';
 import { completeBackendFields, completeFromOnnx, ONNX_BACKEND, ONNX_MODEL_FILENAME } from './auto-complete.js';
+import { parseModelConfigJson } from './config-json.js';
 import { parseModelConfigText } from './config-text.js';
 import { ModelConfigError } from './config-error.js';
 import { planInstances } from './instance-plan.js';
@@ -83,6 +84,13 @@ export async function readMetadata(model: string, file: string): Promise<OnnxMet
 }
 
 function parseConfig(source: ModelSource): ModelConfig {
+  if (source.configOverride !== undefined) {
+    try {
+      return parseModelConfigJson(source.configOverride);
+    } catch (err) {
+      throw new ModelConfigError(`Invalid config override: ${(err as Error).message}`);
+    }
+  }
   if (source.configText === undefined) return ModelConfig.fromPartial({});
   try {
     return parseModelConfigText(source.configText);

@@ -1,192 +1,147 @@
 import { quote } from '../core/client-text.js';
 import { InferError } from '../core/errors.js';
-import type { SchedulingPolicy } from '../core/batching-policy.js';
-import type { BackendSpec, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
-import type { ModelInfo } from '../core/model-info.js';
-import type { PrecisionChoice, PrecisionReport, Variant, VariantBuildJob, VariantBuildResult } from '../core/precision.js';
-import type { Servable } from '../core/servable.js';
-import type { ModelConfig } from '../generated/model_config.js';
-import { IDENTITY_BACKEND } from './auto-complete.js';
 import { ModelConfigError } from './config-error.js';
-import { loadModelDefinition, readMetadata, type DefinitionOptions, type ModelDefinition } from './model-definition.js';
-import { modelInfoFromConfig } from './model-info.js';
-import { scanRepositories } from './model-source.js';
-import { INT8_ON_GPU_REASON, variantBuildJob, type PrecisionConfig } from './precision-config.js';
-import { precisionParameters } from './precision-parameters.js';
-import { validateAgainstOnnx } from './validate-config.js';
-import { schedulingPolicyFromConfig } from './scheduling-policy.js';
-import { parseVersionString } from './version-string.js';
+import { materializeFiles, removeFiles, type LoadOverrides } from './load-overrides.js';
+import { loadModelDefinition, type DefinitionOptions } from './model-definition.js';
+import { modelFingerprint, versionFingerprint } from './model-fingerprint.js';
+import { findModel, readSource, scanRepositories, type ModelSource } from './model-source.js';
+import { ModelTable, type IndexRow, type ModelEntry, type VersionEntry } from './model-table.js';
+import { VersionBuilder, type ReadyModel, type ServableFactory, type VariantBuilder } from './version-builder.js';
 
-/** Triton's model version states, as RepositoryIndex reports them. */
-export type VersionState = 'UNKNOWN' | 'LOADING' | 'READY' | 'UNAVAILABLE' | 'UNLOADING';
+export type { ReadyModel, ServableFactory, ServableSpec, VariantBuilder } from './version-builder.js';
+export type { IndexRow, VersionState } from './model-table.js';
 
-/** What the server needs to start one model version. */
-export interface ServableSpec {
-  readonly info: ModelInfo;
-  readonly config: ModelConfig;
-  readonly backend: BackendSpec;
-  readonly instances: readonly InstancePlan[];
-  readonly scheduling: SchedulingPolicy;
-}
-
-/** Builds the running form (instances + scheduler) of a model version; injected by server.ts. */
-export type ServableFactory = (spec: ServableSpec, logger: Logger) => Promise<Servable>;
-
-/** Builds (or finds cached) the precision variants of a model version; injected by server.ts. */
-export type VariantBuilder = (job: VariantBuildJob, logger: Logger) => Promise<VariantBuildResult>;
-
-/** What a version serves after its variants are built. */
-interface BuiltVariants {
-  readonly files: Readonly<Partial<Record<Variant, string>>>;
-  readonly choice: PrecisionChoice;
-  /** Config parameters describing each precision. */
-  readonly parameters: Readonly<Record<string, { stringValue: string }>>;
-}
-
-/** A version that can take requests. */
-export interface ReadyModel {
-  readonly info: ModelInfo;
-  readonly config: ModelConfig;
-  readonly servable: Servable;
-}
-
-interface VersionEntry {
-  readonly version: number;
-  state: VersionState;
-  reason: string;
-  ready?: ReadyModel;
-}
-
-interface ModelEntry {
-  readonly name: string;
-  config: ModelConfig | undefined;
-  readonly versions: Map<number, VersionEntry>;
-  /** Why the model as a whole cannot load ('' when it could). */
-  reason: string;
+/** Which RPCs may change models, and how the registry loads at start-up (Triton's model control). */
+export interface ModelControl {
+  readonly mode: 'none' | 'poll' | 'explicit';
+  /** Explicit mode: models to load at start-up; ['*'] is every model. */
+  readonly startupModels: readonly string[];
+  /** Most bytes of `file:` overrides in one load. */
+  readonly overrideMaxBytes: number;
 }
 
 export interface RegistryOptions {
   readonly repositories: readonly string[];
   readonly definition: DefinitionOptions;
+  readonly control: ModelControl;
   readonly createServable: ServableFactory;
   readonly buildVariants: VariantBuilder;
   readonly logger: Logger;
+  /** Called once a version is gone for good (not replaced), after its last request: metrics drop its series. */
+  readonly onVersionRemoved?: (model: string, version: number) => void;
 }
 
 /**
- * The models of the server and the state of each version. Sole owner of that state;
- * the transport asks it for a ready version and gets Triton's errors when there is none.
- * Main thread only.
+ * The models of the server and the state of each version. Sole owner of that state (kept
+ * in a ModelTable, which answers the queries); the transport asks it for a ready version
+ * and gets Triton's errors when there is none. Loads, reloads, unloads and polls of one
+ * model run one after another; different models change in parallel. A new build of a
+ * version serves only once it is ready, and the build it replaces is retired after its
+ * last accepted request. Main thread only.
  */
-export class ModelRegistry {
-  private readonly models = new Map<string, ModelEntry>();
-  private readonly listeners: (() => void)[] = [];
-  /** Variant builds run one at a time: each uses every core, and its speed figures need a quiet machine. */
-  private builds: Promise<unknown> = Promise.resolve();
+export class ModelRegistry extends ModelTable {
+  private readonly builder: VersionBuilder;
+  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Retirements in progress, so shutdown can wait for them. */
+  private readonly retiring = new Set<Promise<void>>();
+  /** Private directories of `file:` overrides -> versions using them. */
+  private readonly overrideUsers = new Map<string, number>();
 
-  constructor(private readonly options: RegistryOptions) {}
+  constructor(private readonly options: RegistryOptions) {
+    super();
+    this.builder = new VersionBuilder(options.definition, options.createServable, options.buildVariants);
+  }
 
-  /** Scans the repositories and loads every model; failures are recorded, not thrown. */
-  async loadAll(): Promise<void> {
-    const { sources, problems } = await scanRepositories(this.options.repositories);
-    for (const problem of problems) {
-      this.models.set(problem.name, { name: problem.name, config: undefined, versions: new Map(), reason: problem.reason });
-      this.options.logger.error({ model: problem.name, reason: problem.reason }, 'model failed to load');
+  /**
+   * Start-up, by mode: none and poll load every model; explicit loads only the startup
+   * models (all for `*`). Failures are recorded (and logged), not thrown.
+   */
+  async loadAtStartup(): Promise<void> {
+    const { mode, startupModels } = this.options.control;
+    if (mode !== 'explicit' || startupModels.includes('*')) {
+      await this.poll();
+      return;
     }
     await Promise.all(
-      sources.map(async (source) => {
-        const entry: ModelEntry = { name: source.name, config: undefined, versions: new Map(), reason: '' };
-        this.models.set(source.name, entry);
-        let definition: ModelDefinition;
-        try {
-          definition = await loadModelDefinition(source, this.options.definition);
-        } catch (err) {
-          entry.reason = (err as Error).message;
-          for (const version of source.versions.keys()) entry.versions.set(version, { version, state: 'UNAVAILABLE', reason: entry.reason });
-          this.options.logger.error({ model: source.name, reason: entry.reason }, 'model failed to load');
-          this.changed();
-          return;
-        }
-        entry.config = definition.config;
-        for (const warning of definition.warnings) this.options.logger.warn({ model: source.name }, warning);
-        await Promise.all(definition.versions.map((version) => this.loadVersion(entry, definition, version)));
-      }),
+      startupModels.map((name) =>
+        this.applyLoad(name, { files: new Map() }).catch((err: unknown) =>
+          this.options.logger.error({ model: name, reason: (err as Error).message }, 'model failed to load'),
+        ),
+      ),
     );
   }
 
   /**
-   * The ready version a request names, or Triton's error: NOT_FOUND for an unknown model
-   * or version, UNAVAILABLE for a version that exists but is not ready, INVALID_ARGUMENT
-   * for a malformed version string.
+   * Scans the repositories and applies what changed since the last scan: new models
+   * load, changed ones reload (old versions serve until the new ones are ready), removed
+   * ones unload. A model whose load failed is tried again when its files change.
    */
-  get(name: string, versionString: string): ReadyModel {
-    const version = parseVersionString(versionString);
+  async poll(): Promise<void> {
+    const { sources, problems } = await scanRepositories(this.options.repositories);
+    const seen = new Set([...sources.map((s) => s.name), ...problems.map((p) => p.name)]);
+    const work: Promise<unknown>[] = [];
+    for (const problem of problems) {
+      work.push(this.serial(problem.name, async () => {
+        const entry = this.entry(problem.name);
+        if (entry.reason === problem.reason) return;
+        await this.retireVersions(entry, [...entry.versions.keys()]);
+        entry.versions.clear();
+        entry.reason = problem.reason;
+        entry.polled = undefined;
+        this.options.logger.error({ model: problem.name, reason: problem.reason }, 'model failed to load');
+        this.changed();
+      }));
+    }
+    for (const source of sources) {
+      work.push(this.serial(source.name, async () => {
+        const fingerprint = await modelFingerprint(source.dir);
+        const entry = this.models.get(source.name);
+        if (entry?.polled === fingerprint) return;
+        await this.apply(source, false).catch((err: unknown) => {
+          this.options.logger.error({ model: source.name, reason: (err as Error).message }, 'model failed to load');
+        });
+        this.entry(source.name).polled = fingerprint;
+      }));
+    }
+    for (const entry of this.models.values()) {
+      if (entry.polled !== undefined && !seen.has(entry.name)) work.push(this.serial(entry.name, () => this.unloadEntry(entry)));
+    }
+    await Promise.all(work);
+  }
+
+  /**
+   * RepositoryModelLoad: (re)loads a model from its repository directory, or from the
+   * `file:` overrides with the `config` override. Resolves when every selected version
+   * serves; throws Triton's errors otherwise (a version that served before keeps serving).
+   */
+  async load(name: string, overrides: LoadOverrides): Promise<void> {
+    this.checkControl();
+    if (name.trim() === '') {
+      throw new InferError('MODEL_NAME_INVALID', name === '' ? 'model name must not be empty' : 'model name must not contain only whitespace characters');
+    }
+    if (name.includes('..') || name.includes('/')) {
+      throw new InferError('MODEL_NAME_INVALID', `invalid model name ${quote(name)}, model name must not contain path traversal characters`);
+    }
+    await this.applyLoad(name, overrides);
+  }
+
+  /** RepositoryModelUnload: every version stops taking requests, finishes those it has, and unloads. */
+  async unload(name: string): Promise<void> {
+    this.checkControl();
     const entry = this.models.get(name);
-    if (entry === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: ${quote(name)} is not found`);
-    if (version === undefined) {
-      const latest = this.readyVersions(entry).at(-1);
-      if (latest === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: ${quote(name)} has no available versions`);
-      return latest.ready!;
-    }
-    const found = entry.versions.get(version);
-    if (found === undefined) throw new InferError('MODEL_NOT_FOUND', `Request for unknown model: ${quote(name)} version ${version} is not found`);
-    if (found.ready === undefined || found.state !== 'READY') {
-      throw new InferError('MODEL_NOT_READY', `Request for unknown model: ${quote(name)} version ${version} is not at ready state`);
-    }
-    return found.ready;
+    if (entry === undefined) return;
+    await this.serial(name, () => this.unloadEntry(entry));
   }
 
-  /** ModelReady semantics: false (never an error) for unknown or unready models. */
-  isReady(name: string, versionString: string): boolean {
-    try {
-      this.get(name, versionString);
-      return true;
-    } catch {
-      return false;
-    }
+  /** RepositoryIndex rows (see ModelTable.indexOf). */
+  repositoryIndex(readyOnly: boolean): Promise<IndexRow[]> {
+    return this.indexOf(this.options.repositories, readyOnly);
   }
 
-  /** Version strings of the ready versions of a model, ascending. */
-  readyVersionNames(name: string): string[] {
-    const entry = this.models.get(name);
-    return entry === undefined ? [] : this.readyVersions(entry).map((v) => String(v.version));
-  }
-
-  /** Every model name known to the server, sorted. */
-  modelNames(): string[] {
-    return [...this.models.keys()].sort();
-  }
-
-  /** True when every model has a ready version (Triton's strict readiness). */
-  allReady(): boolean {
-    return [...this.models.values()].every((entry) => this.readyVersions(entry).length > 0);
-  }
-
-  /** Each model's versions with their state and reason (for logs and RepositoryIndex). */
-  index(): { name: string; version: string; state: VersionState; reason: string }[] {
-    const rows = [];
-    for (const entry of [...this.models.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.versions.size === 0) rows.push({ name: entry.name, version: '', state: 'UNAVAILABLE' as const, reason: entry.reason });
-      for (const v of [...entry.versions.values()].sort((a, b) => a.version - b.version)) {
-        rows.push({ name: entry.name, version: String(v.version), state: v.state, reason: v.reason });
-      }
-    }
-    return rows;
-  }
-
-  /** Every ready version (for statistics, tests and shutdown). */
-  readyModels(): ReadyModel[] {
-    return [...this.models.values()].flatMap((entry) => this.readyVersions(entry).map((v) => v.ready!));
-  }
-
-  /** Registers a callback run whenever a version changes state (health watches use it). */
-  onChange(listener: () => void): void {
-    this.listeners.push(listener);
-  }
-
-  /** Stops every ready version: running requests finish, queued ones fail. */
+  /** Stops every version (shutdown): running requests finish, queued ones fail. */
   async unloadAll(): Promise<void> {
+    await Promise.all([...this.retiring]);
     const versions = [...this.models.values()].flatMap((entry) => [...entry.versions.values()]);
     await Promise.all(
       versions.map(async (v) => {
@@ -197,100 +152,194 @@ export class ModelRegistry {
         v.ready = undefined;
         v.state = 'UNAVAILABLE';
         v.reason = 'unloaded';
+        this.releaseOverride(v);
         this.changed();
       }),
     );
   }
 
-  private readyVersions(entry: ModelEntry): VersionEntry[] {
-    return [...entry.versions.values()].filter((v) => v.state === 'READY').sort((a, b) => a.version - b.version);
+  private checkControl(): void {
+    if (this.options.control.mode !== 'explicit') {
+      throw new InferError('MODEL_CONTROL_DISABLED', 'explicit model load / unload is not allowed if polling is enabled');
+    }
   }
 
-  private async loadVersion(entry: ModelEntry, definition: ModelDefinition, version: number): Promise<void> {
-    const state: VersionEntry = { version, state: 'LOADING', reason: '' };
-    entry.versions.set(version, state);
-    this.changed();
-    const logger = this.options.logger.child({ model: entry.name, version });
-    try {
-      let backend = await this.backendFor(definition, version);
-      let info = modelInfoFromConfig(definition.config, version);
-      let config = definition.config;
-      if (definition.precision !== undefined && backend.kind === 'onnxruntime') {
-        const variants = await this.buildVariants(definition, definition.precision, version, backend.modelPath, logger);
-        backend = { ...backend, variants: variants.files };
-        info = { ...info, precision: variants.choice };
-        config = { ...config, parameters: { ...config.parameters, ...variants.parameters } };
+  private async applyLoad(name: string, overrides: LoadOverrides): Promise<void> {
+    await this.serial(name, async () => {
+      const pollFailed = (reason: string) => new InferError('MODEL_POLL_FAILED', `failed to load ${quote(name)}, failed to poll from model repository: ${reason}`);
+      let source: ModelSource;
+      let overrideDir: string | undefined;
+      if (overrides.files.size > 0) {
+        try {
+          overrideDir = await materializeFiles(name, overrides, this.options.control.overrideMaxBytes);
+        } catch (err) {
+          throw pollFailed((err as Error).message);
+        }
+        source = await readSource(name, overrideDir, overrides.config);
+      } else {
+        const found = await findModel(this.options.repositories, name);
+        if (found === undefined) throw pollFailed('model not found in any model repository');
+        if (!('dir' in found)) throw pollFailed(found.reason);
+        source = overrides.config !== undefined ? { ...found, configOverride: overrides.config } : found;
       }
-      const scheduling = schedulingPolicyFromConfig(config);
-      if (scheduling.kind === 'fifo' && config.schedulingChoice?.$case === 'dynamicBatching') {
-        logger.warn('dynamic_batching has no effect with max_batch_size 0 (the model does not batch); requests are scheduled first in, first out');
-      }
-      const spec = { info, config, backend, instances: definition.instances, scheduling };
-      const servable = await this.options.createServable(spec, logger);
-      state.ready = { info, config, servable };
-      state.state = 'READY';
-      logger.info({ instances: definition.instances.map((i) => i.name) }, 'model version is ready');
-    } catch (err) {
-      state.state = 'UNAVAILABLE';
-      state.reason = err instanceof ModelConfigError ? err.message : `model '${entry.name}' version ${version}: ${(err as Error).message}`;
-      logger.error({ reason: state.reason }, 'model version failed to load');
-    }
-    this.changed();
+      const failures = await this.apply(source, overrides.config !== undefined, overrideDir).catch((err: unknown) => {
+        throw err instanceof ModelConfigError ? pollFailed(err.message) : err;
+      });
+      if (failures.length > 0) throw new InferError('MODEL_LOAD_FAILED', `load failed for model ${quote(name)}: ${failures.join('; ')}`);
+    });
   }
 
   /**
-   * Builds (or reads from the cache) a version's precision variants and decides what is
-   * served: fp32 always, each other precision only when it met its tolerance. The figures
-   * go to the log and into the version's config parameters (`precision.<p>.*`).
+   * Brings a model to what `source` says: each version the policy selects is built when
+   * it is new or its files changed (or `force`), and swapped in once ready; versions no
+   * longer selected are retired. Returns the reasons of versions that failed; throws
+   * ModelConfigError when the config itself cannot be used (nothing changes then, except
+   * that serving versions carry the reason).
    */
-  private async buildVariants(definition: ModelDefinition, settings: PrecisionConfig, version: number, modelPath: string, logger: Logger): Promise<BuiltVariants> {
-    const gpu = definition.instances.some((i) => i.kind === 'gpu');
-    const job = variantBuildJob(definition.config, settings, version, modelPath, this.options.definition.devices.cpuCores, gpu);
-    const started = Date.now();
-    let result: VariantBuildResult | undefined;
-    if (job.precisions.length > 0) {
-      const build = this.builds.then(() => this.options.buildVariants(job, logger));
-      this.builds = build.catch(() => undefined);
-      result = await build;
+  private async apply(source: ModelSource, force: boolean, overrideDir?: string): Promise<string[]> {
+    const entry = this.entry(source.name);
+    // The load itself holds the directory until every version built from it has settled.
+    if (overrideDir !== undefined) this.overrideUsers.set(overrideDir, 1);
+    try {
+      return await this.applyDefinition(entry, source, force, overrideDir);
+    } finally {
+      if (overrideDir !== undefined) this.releaseDir(overrideDir);
     }
-    const reports: PrecisionReport[] = [...(result?.reports ?? [])];
-    if (gpu && settings.variants.includes('int8')) reports.push({ precision: 'int8', served: false, reason: INT8_ON_GPU_REASON });
-    for (const r of reports) {
-      const figures = { precision: r.precision, ...r.accuracy, speedup: r.speedup, int8Mode: r.int8Mode, int8Format: r.int8Format?.format, int8FormatChoice: r.int8Format?.why };
-      if (r.served) logger.info(figures, `precision ${r.precision} is served`);
-      else logger.warn({ ...figures, reason: r.reason }, `precision ${r.precision} is not served`);
-    }
-    if (result !== undefined) {
-      logger.info({ cache: result.cacheEntry, cached: result.cached, ms: Date.now() - started }, result.cached ? 'precision variants read from the cache' : 'precision variants built');
-    }
-    const served = settings.variants.filter((p) => p === 'fp32' || reports.some((r) => r.precision === p && r.served));
-    let defaultPrecision = settings.defaultPrecision;
-    if (!served.includes(defaultPrecision)) {
-      logger.warn({ defaultPrecision }, `default_precision ${defaultPrecision} is not served; requests without a precision run fp32`);
-      defaultPrecision = 'fp32';
-    }
-    const files = result?.files ?? {};
-    const choice: PrecisionChoice = {
-      defaultPrecision,
-      served,
-      unavailable: new Map(reports.filter((r) => !r.served).map((r) => [r.precision, r.reason])),
-      fp16Io: files['fp16-io'] !== undefined,
-    };
-    return { files, choice, parameters: precisionParameters(choice, reports) };
   }
 
-  /** Checks a version's files and says what its instances run. */
-  private async backendFor(definition: ModelDefinition, version: number): Promise<BackendSpec> {
-    const config = definition.config;
-    if (config.backend === IDENTITY_BACKEND) {
-      return { kind: 'identity', outputToInput: Object.fromEntries(config.output.map((o, i) => [o.name, config.input[i]!.name])) };
+  private async applyDefinition(entry: ModelEntry, source: ModelSource, force: boolean, overrideDir: string | undefined): Promise<string[]> {
+    const logger = this.options.logger.child({ model: source.name });
+    let definition;
+    try {
+      definition = await loadModelDefinition(source, this.options.definition);
+    } catch (err) {
+      const reason = (err as Error).message;
+      const serving = [...entry.versions.values()].filter((v) => v.ready !== undefined);
+      for (const v of serving) v.reason = `reload failed: ${reason}`;
+      if (serving.length === 0) {
+        entry.reason = reason;
+        for (const version of source.versions.keys()) entry.versions.set(version, { version, state: 'UNAVAILABLE', reason });
+      }
+      this.changed();
+      throw err instanceof ModelConfigError ? err : new ModelConfigError(reason);
     }
-    const modelPath = definition.modelPath(version);
-    validateAgainstOnnx(config, await readMetadata(definition.name, modelPath));
-    return { kind: 'onnxruntime', modelPath };
+    entry.reason = '';
+    for (const warning of definition.warnings) logger.warn(warning);
+    const failures: string[] = [];
+    await Promise.all(
+      definition.versions.map(async (version) => {
+        const fingerprint = await versionFingerprint(source, version);
+        const existing = entry.versions.get(version);
+        if (!force && overrideDir === undefined && existing?.ready !== undefined && existing.fingerprint === fingerprint) return;
+        const failure = await this.buildVersion(entry, definition, version, fingerprint, overrideDir);
+        if (failure !== undefined) failures.push(failure);
+      }),
+    );
+    const dropped = [...entry.versions.keys()].filter((v) => !definition.versions.includes(v));
+    await this.retireVersions(entry, dropped);
+    return failures.sort();
   }
 
-  private changed(): void {
-    for (const listener of this.listeners) listener();
+  /** Builds one version beside the build that serves it (if any); returns the failure reason. */
+  private async buildVersion(entry: ModelEntry, definition: Parameters<VersionBuilder['build']>[0], version: number, fingerprint: string, overrideDir: string | undefined): Promise<string | undefined> {
+    const logger = this.options.logger.child({ model: entry.name, version });
+    let state = entry.versions.get(version);
+    if (state === undefined || state.ready === undefined) {
+      state = { version, state: 'LOADING', reason: '' };
+      entry.versions.set(version, state);
+      this.changed();
+    }
+    if (overrideDir !== undefined) this.overrideUsers.set(overrideDir, (this.overrideUsers.get(overrideDir) ?? 0) + 1);
+    try {
+      const ready = await this.builder.build(definition, version, logger);
+      const old = state.ready === undefined ? undefined : { ...state };
+      Object.assign(state, { ready, state: 'READY', reason: '', fingerprint, overrideDir });
+      logger.info({ instances: definition.instances.map((i) => i.name), reload: old !== undefined }, 'model version is ready');
+      this.changed();
+      if (old !== undefined) this.retire(old, false);
+      return undefined;
+    } catch (err) {
+      if (overrideDir !== undefined) this.releaseDir(overrideDir);
+      const reason = VersionBuilder.reason(entry.name, version, err);
+      if (state.ready !== undefined) {
+        state.reason = `reload failed: ${reason}`;
+        logger.error({ reason }, 'model version failed to reload; the version loaded before keeps serving');
+      } else {
+        state.state = 'UNAVAILABLE';
+        state.reason = reason;
+        logger.error({ reason }, 'model version failed to load');
+      }
+      this.changed();
+      return `version ${version}: ${reason}`;
+    }
+  }
+
+  private async unloadEntry(entry: ModelEntry): Promise<void> {
+    entry.polled = undefined;
+    await this.retireVersions(entry, [...entry.versions.keys()]);
+  }
+
+  /** Versions stop taking requests at once (UNLOADING), then unload after their last one. */
+  private async retireVersions(entry: ModelEntry, versions: readonly number[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const version of versions) {
+      const v = entry.versions.get(version);
+      if (v === undefined) continue;
+      if (v.ready === undefined) {
+        if (v.state !== 'UNAVAILABLE' || v.reason !== 'unloaded') Object.assign(v, { state: 'UNAVAILABLE', reason: 'unloaded' });
+        continue;
+      }
+      const serving = { ...v };
+      Object.assign(v, { state: 'UNLOADING', reason: '' });
+      waits.push(
+        this.retire(serving, true).then(() => {
+          if (v.state === 'UNLOADING') Object.assign(v, { state: 'UNAVAILABLE', reason: 'unloaded', ready: undefined, fingerprint: undefined, overrideDir: undefined });
+          this.changed();
+        }),
+      );
+    }
+    this.changed();
+    await Promise.all(waits);
+  }
+
+  /** Retires one build: after its last accepted request, stops it and frees what it held. */
+  private retire(build: VersionEntry, removed: boolean): Promise<void> {
+    const servable = build.ready!.servable;
+    const done = servable.retire().then(
+      () => {
+        this.releaseOverride(build);
+        if (removed) this.options.onVersionRemoved?.(build.ready!.info.name, build.version);
+      },
+      (err: unknown) => this.options.logger.error({ model: build.ready!.info.name, version: build.version, err: (err as Error).message }, 'unloading a model version failed'),
+    );
+    this.retiring.add(done);
+    void done.finally(() => this.retiring.delete(done));
+    return done;
+  }
+
+  private releaseOverride(build: VersionEntry): void {
+    if (build.overrideDir !== undefined) this.releaseDir(build.overrideDir);
+  }
+
+  private releaseDir(dir: string): void {
+    const users = (this.overrideUsers.get(dir) ?? 1) - 1;
+    if (users > 0) {
+      this.overrideUsers.set(dir, users);
+      return;
+    }
+    this.overrideUsers.delete(dir);
+    removeFiles(dir).catch((err: unknown) => this.options.logger.warn({ dir, err: (err as Error).message }, 'could not remove a file override directory'));
+  }
+
+  /** Runs the operations on one model one after another. */
+  private serial<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(name) ?? Promise.resolve();
+    const next = previous.then(operation, operation);
+    const tail = next.catch(() => undefined);
+    this.chains.set(name, tail);
+    void tail.then(() => {
+      if (this.chains.get(name) === tail) this.chains.delete(name);
+    });
+    return next;
   }
 }

@@ -9,6 +9,8 @@ export interface ModelSource {
   readonly configText: string | undefined;
   /** Numeric version directories: version -> absolute path. */
   readonly versions: ReadonlyMap<number, string>;
+  /** A RepositoryModelLoad `config` override, used instead of config.pbtxt. */
+  readonly configOverride?: string;
 }
 
 /** A directory that could not become a ModelSource (e.g. a name found in two repositories). */
@@ -49,7 +51,22 @@ export async function scanRepositories(repositories: readonly string[]): Promise
   return { sources, problems };
 }
 
-async function readSource(name: string, dir: string): Promise<ModelSource> {
+/**
+ * The one model named `name` (explicit load): its directory in whichever repository holds
+ * it. Undefined when no repository has it; a ScanProblem when two do.
+ */
+export async function findModel(repositories: readonly string[], name: string): Promise<ModelSource | ScanProblem | undefined> {
+  const dirs: string[] = [];
+  for (const repository of repositories) {
+    const dir = path.resolve(repository, name);
+    if (await isDirectory(dir)) dirs.push(dir);
+  }
+  if (dirs.length > 1) return { name, reason: `model '${name}' appears in more than one model repository: ${dirs.join(', ')}` };
+  return dirs.length === 0 ? undefined : readSource(name, dirs[0]!);
+}
+
+/** Reads a model directory (a repository's, or the private copy of a file: override). */
+export async function readSource(name: string, dir: string, configOverride?: string): Promise<ModelSource> {
   let configText: string | undefined;
   try {
     configText = await readFile(path.join(dir, 'config.pbtxt'), 'utf8');
@@ -62,7 +79,7 @@ async function readSource(name: string, dir: string): Promise<ModelSource> {
     const versionDir = path.join(dir, entry.name);
     if (await isDirectory(versionDir)) versions.set(Number(entry.name), versionDir);
   }
-  return { name, dir, configText, versions };
+  return { name, dir, configText, versions, ...(configOverride !== undefined ? { configOverride } : {}) };
 }
 
 async function isDirectory(p: string): Promise<boolean> {

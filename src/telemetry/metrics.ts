@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { InstanceStatus } from '../core/servable.js';
-import { precisionOf } from '../core/precision.js';
+import { PRECISIONS, precisionOf } from '../core/precision.js';
 import type { ModelStatisticsSnapshot, PrecisionStatistics } from '../core/statistics.js';
 import type { ExecutionEvent, ExecutionObserver } from '../core/telemetry.js';
 
@@ -123,6 +123,15 @@ export class ModelMetrics implements ExecutionObserver {
     this.batchSize.observe(labels, event.items);
     for (const request of event.requests) {
       if (request.answered) this.requestSeconds.observe(labels, (event.end - request.receivedAt) / 1000);
+    }
+  }
+
+  /** Drops the histogram series of a version that is gone (unloaded, not replaced). */
+  forgetVersion(model: string, version: number): void {
+    for (const precision of PRECISIONS) {
+      const labels = { model, version: String(version), precision };
+      this.batchSize.remove(labels);
+      this.requestSeconds.remove(labels);
     }
   }
 

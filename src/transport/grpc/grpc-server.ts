@@ -5,8 +5,10 @@ import { widenReceiveWindow } from './http2-window.js';
 import { inferHandler } from './infer-handler.js';
 import { metadataHandlers } from './metadata-handlers.js';
 import { addReflection } from './reflection.js';
+import { repositoryHandlers } from './repository-handlers.js';
 import { InferenceServiceDefinition } from './service-definitions.js';
 import { settingsHandlers } from './settings-handlers.js';
+import { sharedMemoryHandlers } from './shared-memory-handlers.js';
 import { statisticsHandler } from './statistics-handler.js';
 import type { ServiceContext } from './service-context.js';
 import { unimplementedHandlers } from './unimplemented-handlers.js';
@@ -51,6 +53,8 @@ export class GrpcEndpoint {
       ...inferHandler(context),
       ...statisticsHandler(context),
       ...settingsHandlers(context),
+      ...repositoryHandlers(context),
+      ...sharedMemoryHandlers(context),
       ...unimplementedHandlers(),
     });
     this.health = healthService(context);

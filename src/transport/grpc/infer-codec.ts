@@ -5,21 +5,34 @@ import { isDataType } from '../../core/data-type.js';
 import type { RequestTrace } from '../../core/telemetry.js';
 import { INVALID_DATATYPE, type InferRequest, type InferResponse, type ParameterValue, type RequestTensor } from '../../core/infer-request.js';
 import type { InferParameter, ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service.js';
+import type { SystemSharedMemory } from '../../shm/system-shared-memory.js';
+import { shmPlace } from './shm-tensors.js';
 import { contentsToBytes } from './tensor-contents.js';
 
 /**
  * ModelInferRequest -> core InferRequest. Raw input bytes stay views over the received
- * message (no copy); typed `contents` are converted once. `raw_input_contents[i]` pairs
- * with the i-th input that has no `contents`, as in Triton, and the two ways of sending
- * data cannot be mixed in one request. An unknown datatype string becomes
+ * message (no copy); typed `contents` are converted once; an input whose parameters name
+ * a shared memory region is read from it (one copy). `raw_input_contents[i]` pairs with
+ * the i-th input that has neither `contents` nor shared memory, as in Triton, and raw and
+ * typed contents cannot be mixed in one request. An unknown datatype string becomes
  * INVALID_DATATYPE, so validation reports it next to the model's expected type.
  */
-export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTrace): InferRequest {
+export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTrace, shm?: SystemSharedMemory): InferRequest {
   const raw = message.rawInputContents;
   let rawIndex = 0;
   const inputs: RequestTensor[] = message.inputs.map((input) => {
     let data: Uint8Array;
-    if (input.contents !== undefined) {
+    const place = shmPlace(input.name, input.parameters);
+    if (place !== undefined) {
+      if (input.contents !== undefined) {
+        throw new InferError(
+          'INPUT_CONTENTS',
+          `unexpected 'content' provided when using shared memory for input tensor ${quote(input.name)} for model ${quote(message.modelName)}`,
+        );
+      }
+      if (shm === undefined) throw new InferError('SHM_REGION_NOT_FOUND', `Unable to find shared memory region: ${quote(place.region)}`);
+      data = shm.read(place.region, place.offset, place.byteSize);
+    } else if (input.contents !== undefined) {
       if (raw.length > 0) {
         throw new InferError(
           'INPUT_CONTENTS',

@@ -6,6 +6,7 @@ import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js
 import { callSignal } from './call-signal.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
 import { header, logFailure, logIds } from './request-log.js';
+import { OutputRegions } from './shm-tensors.js';
 import type { ServiceContext } from './service-context.js';
 import { grpcCode, toServiceError } from './status.js';
 
@@ -29,9 +30,15 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
       const run = async () => {
         if (context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
         const model = context.registry.get(message.modelName, message.modelVersion);
-        const request = decodeInferRequest(message, trace);
+        const request = decodeInferRequest(message, trace, context.sharedMemory);
         const validated = validateInferRequest(request, model.info);
-        return encodeInferResponse(await model.servable.infer(validated, signal));
+        // Lookup to infer stays synchronous: a version being unloaded counts this request before it retires.
+        const regions = OutputRegions.of(message, context.sharedMemory);
+        try {
+          return encodeInferResponse(regions.write(await model.servable.infer(validated, signal)));
+        } finally {
+          regions.release();
+        }
       };
       run().then(
         (response) => {

@@ -1,6 +1,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { LogControl, RequestTelemetry, TraceControl } from '../../core/telemetry.js';
 import type { ModelRegistry } from '../../repository/model-registry.js';
+import type { SystemSharedMemory } from '../../shm/system-shared-memory.js';
 
 /** Server-wide state the handlers read; implemented by server.ts. Main thread only. */
 export interface ServerState {
@@ -17,6 +18,8 @@ export interface ServerState {
 /** Everything the gRPC services need, passed in by server.ts (no globals). */
 export interface ServiceContext {
   readonly registry: ModelRegistry;
+  /** Registered system shared memory regions (inputs and outputs of requests that name them). */
+  readonly sharedMemory: SystemSharedMemory;
   readonly state: ServerState;
   readonly serverName: string;
   readonly serverVersion: string;

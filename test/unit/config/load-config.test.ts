@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       modelRepositories: ['/models'],
       serverName: 'nereid',
       grpc: { address: '0.0.0.0', port: 8001, keepaliveTimeMs: 7_200_000, keepaliveTimeoutMs: 20_000, maxConnectionAgeMs: 0, receiveWindowBytes: 4 * 1024 * 1024 },
+      modelControl: { mode: 'none', startupModels: [], pollSecs: 0, overrideMaxBytes: 1024 ** 3 },
+      sharedMemory: { allowClient: false },
       exitOnError: false,
       strictReadiness: true,
       autoCompleteConfig: true,
@@ -268,6 +270,33 @@ describe('loadConfig', () => {
       for (const value of ['tensorflow,default-max-batch-size=4', 'onnxruntime,default-max-batch-size=x', 'onnxruntime,foo=1']) {
         rejects([...REPO, '--backend-config', value], message(value));
       }
+    });
+  });
+
+  describe('model control and shared memory', () => {
+    it('takes Triton\'s modes, startup models and poll interval', () => {
+      assert.deepEqual(run([...REPO, '--model-control-mode', 'explicit', '--load-model', 'a', '--load-model=b']).modelControl.startupModels, ['a', 'b']);
+      assert.deepEqual(run([...REPO, '--model-control-mode=explicit', '--load-model', '*']).modelControl.startupModels, ['*']);
+      assert.equal(run([...REPO, '--model-control-mode', 'poll']).modelControl.pollSecs, 15);
+      assert.equal(run([...REPO, '--model-control-mode', 'poll', '--repository-poll-secs', '1']).modelControl.pollSecs, 1);
+      // As in Triton, the interval only matters in poll mode.
+      assert.equal(run([...REPO, '--model-control-mode', 'explicit', '--repository-poll-secs', '1']).modelControl.pollSecs, 0);
+      assert.equal(run([...REPO, '--allow-client-shm']).sharedMemory.allowClient, true);
+      assert.equal(run([...REPO, '--allow-client-shm=false']).sharedMemory.allowClient, false);
+    });
+
+    it('reads NEREID_LOAD_MODEL as a comma-separated list', () => {
+      const command = loadConfig([...REPO, '--model-control-mode', 'explicit'], { NEREID_LOAD_MODEL: 'a, b' });
+      assert.ok(command.kind === 'run');
+      assert.deepEqual(command.config.modelControl.startupModels, ['a', 'b']);
+    });
+
+    it('refuses what Triton refuses', () => {
+      rejects([...REPO, '--load-model', 'a'], '--load-model requires --model-control-mode=explicit as well (as in Triton)');
+      rejects([...REPO, '--model-control-mode', 'poll', '--load-model', 'a'], '--load-model requires --model-control-mode=explicit as well (as in Triton)');
+      rejects([...REPO, '--model-control-mode', 'explicit', '--load-model', '*', '--load-model', 'a'], "--load-model: wildcard model name '*' must be the only startup model if specified at all");
+      rejects([...REPO, '--model-control-mode', 'manual'], "invalid value 'manual' for --model-control-mode: expected one of none, poll, explicit");
+      rejects([...REPO, '--repository-poll-secs', '-1'], "invalid value '-1' for --repository-poll-secs: expected an integer from 0 to 86400");
     });
   });
 

@@ -5,3 +5,10 @@
 export class ModelConfigError extends Error {
   override readonly name = 'ModelConfigError';
 }
+
+/**
+ * A model file that cannot be read or is not a valid model. Triton meets these while
+ * loading the model (not while reading its config), so a load reports them as a failed
+ * load rather than a failed poll.
+ */
+export class ModelFileError extends ModelConfigError {}

@@ -6,7 +6,7 @@ import { readOnnxMetadata, type OnnxMetadata } from '../onnx/onnx-metadata.js';
 import { completeBackendFields, completeFromOnnx, ONNX_BACKEND, ONNX_MODEL_FILENAME } from './auto-complete.js';
 import { parseModelConfigJson } from './config-json.js';
 import { parseModelConfigText } from './config-text.js';
-import { ModelConfigError } from './config-error.js';
+import { ModelConfigError, ModelFileError } from './config-error.js';
 import { planInstances } from './instance-plan.js';
 import type { ModelSource } from './model-source.js';
 import { normalizeModelConfig } from './normalize-config.js';
@@ -78,8 +78,8 @@ export async function readMetadata(model: string, file: string): Promise<OnnxMet
     return await readOnnxMetadata(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ModelConfigError(`model '${model}': model file '${file}' does not exist`);
-    throw new ModelConfigError(`model '${model}': ${(err as Error).message}`);
+    if (code === 'ENOENT') throw new ModelFileError(`model '${model}': model file '${file}' does not exist`);
+    throw new ModelFileError(`model '${model}': ${(err as Error).message}`);
   }
 }
 

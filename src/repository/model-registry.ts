@@ -1,7 +1,7 @@
 import { quote } from '../core/client-text.js';
 import { InferError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { ModelConfigError } from './config-error.js';
+import { ModelConfigError, ModelFileError } from './config-error.js';
 import { materializeFiles, removeFiles, type LoadOverrides } from './load-overrides.js';
 import { loadModelDefinition, type DefinitionOptions } from './model-definition.js';
 import { modelFingerprint, versionFingerprint } from './model-fingerprint.js';
@@ -221,6 +221,8 @@ export class ModelRegistry extends ModelTable {
         for (const version of source.versions.keys()) entry.versions.set(version, { version, state: 'UNAVAILABLE', reason });
       }
       this.changed();
+      // A model file that does not read is a failed load (as in Triton), a config that does not is a failed poll.
+      if (err instanceof ModelFileError) return [reason];
       throw err instanceof ModelConfigError ? err : new ModelConfigError(reason);
     }
     entry.reason = '';

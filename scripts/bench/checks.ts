@@ -67,7 +67,28 @@ export function computeChecks(run: BenchRun): TargetCheck[] {
     const n = row(run, 'nereid', 4);
     checks.push(n && inProcess ? { name, value: n.inferPerSec / inProcess.best.itemsPerSec, goal: '>= 0.90', met: n.inferPerSec / inProcess.best.itemsPerSec >= 0.9, note: '' } : missing(name, '>= 0.90', 'needs nereid at c=4 and the in-process baseline'));
   }
+  if (run.targets.includes('nereid-shm')) checks.push(...sharedMemoryChecks(run));
   return checks;
+}
+
+/** Issue 12's goals for tensors moved through system shared memory (target nereid-shm). */
+function sharedMemoryChecks(run: BenchRun): TargetCheck[] {
+  const inProcess = run.inProcess;
+  if (run.workload.name === 'ocr-rec') {
+    const name = 'ocr-rec c=4: nereid-shm / in-process best';
+    const n = row(run, 'nereid-shm', 4);
+    return [n && inProcess ? { name, value: n.inferPerSec / inProcess.best.itemsPerSec, goal: '>= 0.90', met: n.inferPerSec / inProcess.best.itemsPerSec >= 0.9, note: '' } : missing(name, '>= 0.90', 'needs nereid-shm at c=4 and the in-process baseline')];
+  }
+  if (run.workload.name === 'ocr-cls') {
+    const name = 'ocr-cls c=1: nereid-shm p50 - in-process batch-1 p50 (ms)';
+    const n = row(run, 'nereid-shm', 1);
+    return [
+      n && inProcess
+        ? { name, value: (n.latency.p50Us - inProcess.batch1.latency.p50Us) / 1000, goal: '<= 0.5 ms', met: n.latency.p50Us - inProcess.batch1.latency.p50Us <= 500, note: '' }
+        : missing(name, '<= 0.5 ms', 'needs nereid-shm at c=1 and the in-process baseline'),
+    ];
+  }
+  return [];
 }
 
 /** Per-request precision targets: int8 against fp32 in the same run, and the classifier's agreement. */

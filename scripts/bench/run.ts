@@ -23,6 +23,7 @@ import { BENCH_SCHEMA, type BenchRun, type BenchSettings, type InProcessResult, 
 import { csvFileName, toPerfAnalyzerCsv } from './csv.js';
 import { computeChecks } from './checks.js';
 import { measure, type Measurement } from './load-generator.js';
+import { shmRequests } from './shared-memory.js';
 import { machineInfo } from './machine.js';
 import { summarize } from './stats.js';
 import { processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, startTraceSink, statsSnapshot, type ServerProcess, type StatsSnapshot } from './targets.js';
@@ -56,6 +57,8 @@ export interface BenchOptions {
   readonly quiet: boolean;
   /** Which Nereid to start: the build (default) or the sources (tests). */
   readonly nereidEntry: 'dist' | 'source';
+  /** perf_analyzer's --shared-memory: `system` adds target nereid-shm (tensors through /dev/shm). */
+  readonly sharedMemory: 'none' | 'system';
 }
 
 const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
@@ -69,7 +72,9 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
   --rounds N               alternations of all targets (default 2)
   --targets a,b,c          any of nereid, nereid-fifo (the same model without dynamic batching),
                            nereid-traced (every request traced and exported over OTLP/HTTP),
+                           nereid-shm (inputs and outputs in system shared memory),
                            echo, inprocess (default nereid,echo,inprocess)
+  --shared-memory M        none (default) or system: as perf_analyzer's flag, adds target nereid-shm
   --url host:port          measure a running Nereid instead of starting one
   --repository DIR         model repository holding the workload's model (default: built from npm packages)
   --inprocess-ms N         measuring time per batch size for the in-process baseline
@@ -135,7 +140,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     shapes.set(name, dims.split(',').map(Number));
   }
   const targets = (get('targets') ?? 'nereid,echo,inprocess').split(',');
-  for (const t of targets) if (!['nereid', 'nereid-fifo', 'nereid-traced', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
+  const sharedMemory = get('shared-memory') ?? 'none';
+  if (sharedMemory !== 'none' && sharedMemory !== 'system') throw new Error(`--shared-memory must be none or system, not '${sharedMemory}'`);
+  if (sharedMemory === 'system' && !targets.includes('nereid-shm')) targets.splice(targets.includes('nereid') ? targets.indexOf('nereid') + 1 : 0, 0, 'nereid-shm');
+  for (const t of targets) if (!['nereid', 'nereid-fifo', 'nereid-traced', 'nereid-shm', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
   const windowMs = num('window-ms', 2000);
   const batchSize = get('batch-size') === undefined ? undefined : num('batch-size', 1);
   return {
@@ -166,6 +174,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     liftTolerances: flags.has('lift-tolerances'),
     quiet: false,
     nereidEntry: 'dist',
+    sharedMemory: targets.includes('nereid-shm') ? 'system' : 'none',
   };
 }
 
@@ -290,6 +299,19 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       ]);
       servers.push(traced);
       grpcTargets.push(traced);
+    }
+    if (options.targets.includes('nereid-shm')) {
+      const shmServer =
+        options.url === undefined
+          ? await startNereid('nereid-shm', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, ['--allow-client-shm'])
+          : { name: 'nereid-shm', address: options.url, stop: async () => {} };
+      const setup = await shmRequests(shmServer.address, requests, `bench${servers.length}`);
+      servers.push({ ...shmServer, stop: async () => {
+        await setup.close().catch(() => undefined);
+        await shmServer.stop();
+      } });
+      grpcTargets.push({ ...shmServer, requests: setup.requests });
+      log(`nereid-shm: ${setup.requests[0]!.byteLength} bytes/request (inputs and outputs in /dev/shm)`);
     }
     if (options.targets.includes('nereid-fifo')) {
       const fifo = await startNereid('nereid-fifo', await singleModelRepository(repository, workload.model, scratch, 'fifo'), options.nereidEntry);
@@ -465,6 +487,9 @@ export function formatTable(run: BenchRun): string {
     const ratios: string[] = [];
     if (nereid !== undefined && echo !== undefined) ratios.push(`nereid/echo ${(nereid.inferPerSec / echo.inferPerSec).toFixed(2)}`);
     if (nereid !== undefined && run.inProcess !== null) ratios.push(`nereid/in-process-best ${(nereid.inferPerSec / run.inProcess.best.itemsPerSec).toFixed(2)}`);
+    const shm = run.results.find((r) => r.level === level && r.target === 'nereid-shm');
+    if (shm !== undefined && run.inProcess !== null) ratios.push(`nereid-shm/in-process-best ${(shm.inferPerSec / run.inProcess.best.itemsPerSec).toFixed(2)}`);
+    if (shm !== undefined && nereid !== undefined) ratios.push(`nereid-shm/nereid ${(shm.inferPerSec / nereid.inferPerSec).toFixed(2)}`);
     const fp32 = run.results.find((r) => r.level === level && r.target === 'nereid-fp32');
     for (const p of ['fp16', 'int8']) {
       const other = run.results.find((r) => r.level === level && r.target === `nereid-${p}`);

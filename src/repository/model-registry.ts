@@ -2,10 +2,11 @@ import { quote } from '../core/client-text.js';
 import { InferError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ModelConfigError, ModelFileError } from './config-error.js';
-import { materializeFiles, removeFiles, type LoadOverrides } from './load-overrides.js';
+import { materializeFiles, type LoadOverrides } from './load-overrides.js';
 import { loadModelDefinition, type DefinitionOptions } from './model-definition.js';
 import { modelFingerprint, versionFingerprint } from './model-fingerprint.js';
 import { findModel, readSource, scanRepositories, type ModelSource } from './model-source.js';
+import { OverrideDirectories } from './override-directories.js';
 import { ModelTable, type IndexRow, type ModelEntry, type VersionEntry } from './model-table.js';
 import { VersionBuilder, type ReadyModel, type ServableFactory, type VariantBuilder } from './version-builder.js';
 
@@ -45,12 +46,12 @@ export class ModelRegistry extends ModelTable {
   private readonly chains = new Map<string, Promise<unknown>>();
   /** Retirements in progress, so shutdown can wait for them. */
   private readonly retiring = new Set<Promise<void>>();
-  /** Private directories of `file:` overrides -> versions using them. */
-  private readonly overrideUsers = new Map<string, number>();
+  private readonly overrides: OverrideDirectories;
 
   constructor(private readonly options: RegistryOptions) {
     super();
     this.builder = new VersionBuilder(options.definition, options.createServable, options.buildVariants);
+    this.overrides = new OverrideDirectories(options.logger);
   }
 
   /**
@@ -152,7 +153,7 @@ export class ModelRegistry extends ModelTable {
         v.ready = undefined;
         v.state = 'UNAVAILABLE';
         v.reason = 'unloaded';
-        this.releaseOverride(v);
+        this.overrides.release(v.overrideDir);
         this.changed();
       }),
     );
@@ -199,11 +200,11 @@ export class ModelRegistry extends ModelTable {
   private async apply(source: ModelSource, force: boolean, overrideDir?: string): Promise<string[]> {
     const entry = this.entry(source.name);
     // The load itself holds the directory until every version built from it has settled.
-    if (overrideDir !== undefined) this.overrideUsers.set(overrideDir, 1);
+    this.overrides.hold(overrideDir);
     try {
       return await this.applyDefinition(entry, source, force, overrideDir);
     } finally {
-      if (overrideDir !== undefined) this.releaseDir(overrideDir);
+      this.overrides.release(overrideDir);
     }
   }
 
@@ -251,7 +252,7 @@ export class ModelRegistry extends ModelTable {
       entry.versions.set(version, state);
       this.changed();
     }
-    if (overrideDir !== undefined) this.overrideUsers.set(overrideDir, (this.overrideUsers.get(overrideDir) ?? 0) + 1);
+    this.overrides.hold(overrideDir);
     try {
       const ready = await this.builder.build(definition, version, logger);
       const old = state.ready === undefined ? undefined : { ...state };
@@ -261,7 +262,7 @@ export class ModelRegistry extends ModelTable {
       if (old !== undefined) this.retire(old, false);
       return undefined;
     } catch (err) {
-      if (overrideDir !== undefined) this.releaseDir(overrideDir);
+      this.overrides.release(overrideDir);
       const reason = VersionBuilder.reason(entry.name, version, err);
       if (state.ready !== undefined) {
         state.reason = `reload failed: ${reason}`;
@@ -309,7 +310,7 @@ export class ModelRegistry extends ModelTable {
     const servable = build.ready!.servable;
     const done = servable.retire().then(
       () => {
-        this.releaseOverride(build);
+        this.overrides.release(build.overrideDir);
         if (removed) this.options.onVersionRemoved?.(build.ready!.info.name, build.version);
       },
       (err: unknown) => this.options.logger.error({ model: build.ready!.info.name, version: build.version, err: (err as Error).message }, 'unloading a model version failed'),
@@ -317,20 +318,6 @@ export class ModelRegistry extends ModelTable {
     this.retiring.add(done);
     void done.finally(() => this.retiring.delete(done));
     return done;
-  }
-
-  private releaseOverride(build: VersionEntry): void {
-    if (build.overrideDir !== undefined) this.releaseDir(build.overrideDir);
-  }
-
-  private releaseDir(dir: string): void {
-    const users = (this.overrideUsers.get(dir) ?? 1) - 1;
-    if (users > 0) {
-      this.overrideUsers.set(dir, users);
-      return;
-    }
-    this.overrideUsers.delete(dir);
-    removeFiles(dir).catch((err: unknown) => this.options.logger.warn({ dir, err: (err as Error).message }, 'could not remove a file override directory'));
   }
 
   /** Runs the operations on one model one after another. */

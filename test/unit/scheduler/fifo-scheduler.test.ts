@@ -6,7 +6,7 @@ import { BatchRunner } from '../../../src/scheduler/batch-runner.js';
 import { FifoScheduler } from '../../../src/scheduler/fifo-scheduler.js';
 import { StagingPool } from '../../../src/scheduler/staging-pool.js';
 import { StatisticsRecorder } from '../../../src/scheduler/statistics-recorder.js';
-import { FakeClock, FakePool, identityModel, makeRequest, markerValues, readFloat32, settle, silentLogger } from '../../helpers/scheduler-fakes.js';
+import { FakeClock, FakePool, identityModel, makeRequest, markerValues, readFloat32, seededRandom, settle, shuffled, silentLogger } from '../../helpers/scheduler-fakes.js';
 
 interface Tracked {
   readonly controller: AbortController;
@@ -37,7 +37,7 @@ function setup(maxBatchSize: number, instances = 1) {
     );
     return tracked;
   };
-  return { pool, stats, scheduler, send };
+  return { model, pool, stats, scheduler, send };
 }
 
 describe('FifoScheduler', () => {
@@ -120,5 +120,37 @@ describe('FifoScheduler', () => {
     await stopping;
     assert.equal(running.status, 'fulfilled', 'the running request completed');
     assert.equal(h.pool.calls.length, 1, 'the queued one never ran');
+  });
+
+  it('50,000 queued requests aborted in random order fail with their reason and never run; the rest run', async () => {
+    const h = setup(8);
+    h.send(900);
+    await settle();
+    const request = makeRequest(h.model, 5);
+    const calls = Array.from({ length: 50_000 }, (_, i) => {
+      const controller = new AbortController();
+      const call = { i, controller, outcome: 'pending' as 'pending' | 'ok' | unknown };
+      h.scheduler.enqueue(request, controller.signal).then(
+        () => (call.outcome = 'ok'),
+        (err: unknown) => (call.outcome = err),
+      );
+      return call;
+    });
+    assert.equal(h.scheduler.pending(), 50_000, 'all queued behind the busy instance');
+    const reason = new InferError('DEADLINE_EXCEEDED', 'Deadline exceeded');
+    const aborted = new Set(shuffled(calls, seededRandom(77)).slice(0, 49_997));
+    for (const call of aborted) call.controller.abort(reason);
+    await settle();
+    assert.equal(h.scheduler.pending(), 3, 'three are left');
+    assert.ok([...aborted].every((call) => call.outcome === reason), 'every aborted request failed with its abort reason');
+    for (let k = 0; k < 4; k++) {
+      h.pool.running[0]!.finish();
+      await settle();
+    }
+    assert.equal(h.pool.calls.length, 4, 'the blocker and the three survivors ran, nothing aborted');
+    const survivors = calls.filter((call) => !aborted.has(call));
+    assert.ok(survivors.every((call) => call.outcome === 'ok'), 'the survivors were answered');
+    assert.equal(h.scheduler.pending(), 0, 'the queue is empty');
+    assert.equal(h.stats.snapshot().failures.CANCELED, 49_997, 'each abort counted once');
   });
 });

@@ -13,5 +13,5 @@ const host = await detectBuildHost(true);
 console.log(`cpu: ${describeCpu(host.cpu)}`);
 console.log(`onnx runtime u8s8 kernel: ${host.u8s8Exact ? 'computes exactly' : 'saturates (int16 pair sums)'}`);
 const plan = planInt8Formats('auto', host);
-console.log(`int8 format (auto): ${plan.candidates.join(' or ')}: ${plan.why}`);
+console.log(`int8_format ${plan.why}`);
 if (plan.warning !== undefined) console.log(`warning: ${plan.warning}`);

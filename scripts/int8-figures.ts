@@ -31,7 +31,7 @@ const modes = arg('modes', 'dynamic,static') as ('dynamic' | 'static')[];
 const host = await detectBuildHost(true);
 const emulated = expectsU8s8Saturation(host.cpu) === host.u8s8Exact;
 console.log(`cpu: ${describeCpu(host.cpu)}; ONNX Runtime's U8S8 kernel ${host.u8s8Exact ? 'computes exactly' : 'saturates'}${emulated ? ' (flags disagree: emulated, speeds left out)' : ''}`);
-console.log(`auto picks: ${planInt8Formats('auto', host).candidates.join(' or ')}`);
+console.log(`int8_format ${planInt8Formats("auto", host).why}`);
 console.log('');
 console.log('| model | int8 mode | format | relative L2 error | top-1 agreement | speed-up at load | tolerance |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | --- |');
@@ -49,9 +49,13 @@ try {
     const definition = await loadModelDefinition(source, { autoComplete: true, defaultMaxBatchSize: 4, devices });
     for (const mode of modes) {
       const settings = { ...definition.precision!, variants: ['fp32' as const, 'int8' as const], int8Mode: mode };
-      for (const format of INT8_FORMATS) {
+      for (const format of [...INT8_FORMATS, 'auto' as const]) {
         const job = { ...variantBuildJob(definition.config, settings, 1, definition.modelPath(1), 1, false), int8Format: format };
         const r = (await buildVariants(job, () => {}, host)).reports[0]!;
+        if (format === 'auto') {
+          console.log(`| ${name} | ${mode} | auto: ${r.int8Format!.format} | ${r.served ? 'served' : 'not served'} |  |  | ${r.int8Format!.why.replace(/^auto: [^:]*/, '').replace(/^: /, '')} |`);
+          continue;
+        }
         const a = r.accuracy;
         const cells = [
           name,

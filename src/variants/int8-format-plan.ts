@@ -4,8 +4,10 @@ import type { BuildHost } from './build-host.js';
 
 /** The formats to build and measure for a model's int8 variant, and why those. */
 export interface Int8FormatPlan {
-  /** One format, or two to measure against each other. */
+  /** Every format to build, in this order: the first `preferred` are measured against each other, the rest are fallbacks. */
   readonly candidates: readonly Int8Format[];
+  /** How many of `candidates` are preferred; a fallback is served only when no preferred one meets the tolerance. */
+  readonly preferred: number;
   readonly why: string;
   /** Said once in the log when the plan knowingly costs accuracy or disagrees with the flags. */
   readonly warning?: string;
@@ -13,9 +15,10 @@ export interface Int8FormatPlan {
 
 /**
  * Which int8 formats to build: `auto` takes u8s8 where ONNX Runtime's U8S8 kernel is exact
- * (VNNI, AMX, ARM), and elsewhere measures u8u8 and u8s8_reduce_range, both exact there,
- * and serves the better of the two (see {@link chooseCandidate}). A format set in the config is built
- * alone.
+ * (VNNI, AMX, ARM), with u8s8_reduce_range as a fallback for a model whose u8s8 misses its
+ * tolerance (u8u8 computes exactly what u8s8 does there, only slower); elsewhere it measures
+ * u8u8 and u8s8_reduce_range, both exact there, and serves the better of the two (see
+ * {@link chooseCandidate}). A format set in the config is built alone.
  */
 export function planInt8Formats(setting: Int8FormatSetting, host: BuildHost): Int8FormatPlan {
   const exact = host.u8s8Exact ?? expectsU8s8Saturation(host.cpu) === false;
@@ -28,11 +31,14 @@ export function planInt8Formats(setting: Int8FormatSetting, host: BuildHost): In
       : undefined;
   if (setting !== 'auto') {
     const costly = setting === 'u8s8' && !exact ? `int8_format u8s8 is set, but ${kernel}: expect a large int8 error` : undefined;
-    return { candidates: [setting], why: `int8_format ${setting} is set in the model config; ${kernel}`, ...warning(disagree, costly) };
+    return { candidates: [setting], preferred: 1, why: `int8_format ${setting} is set in the model config; ${kernel}`, ...warning(disagree, costly) };
   }
-  if (exact) return { candidates: ['u8s8'], why: `auto: ${kernel}, so u8s8`, ...warning(disagree) };
+  if (exact) {
+    return { candidates: ['u8s8', 'u8s8_reduce_range'], preferred: 1, why: `auto: ${kernel}, so u8s8, with u8s8_reduce_range as the fallback`, ...warning(disagree) };
+  }
   return {
     candidates: ['u8u8', 'u8s8_reduce_range'],
+    preferred: 2,
     why: `auto: ${kernel}, so u8u8 and u8s8_reduce_range (both exact there) were measured and the better one is served`,
     ...warning(disagree),
   };
@@ -59,17 +65,19 @@ export interface MeasuredCandidate {
 export const SPEED_TIE = 1.1;
 
 /**
- * The candidate to serve: of those within tolerance, the fastest, unless a more accurate one
- * is within {@link SPEED_TIE} of its speed; when none is within tolerance, the most accurate
+ * The candidate to serve: of the first `preferred` that are within tolerance, the fastest,
+ * unless a more accurate one is within {@link SPEED_TIE} of its speed; when none of those
+ * is within tolerance, the same among the fallbacks; when none at all is, the most accurate
  * (whose failure is then reported); when none was built, the first.
  */
-export function chooseCandidate(candidates: readonly MeasuredCandidate[]): number {
+export function chooseCandidate(candidates: readonly MeasuredCandidate[], preferred = candidates.length): number {
   const indices = candidates.map((_, i) => i);
-  const passing = indices.filter((i) => candidates[i]!.passes);
   const speed = (i: number) => candidates[i]!.speedup ?? 0;
   const error = (i: number) => candidates[i]!.relativeL2Error!;
   const mostAccurate = (among: number[]) => among.reduce((best, i) => (error(i) < error(best) ? i : best));
-  if (passing.length > 0) {
+  for (const tier of [indices.slice(0, preferred), indices.slice(preferred)]) {
+    const passing = tier.filter((i) => candidates[i]!.passes);
+    if (passing.length === 0) continue;
     const fastest = passing.reduce((best, i) => (speed(i) > speed(best) ? i : best));
     return mostAccurate(passing.filter((i) => speed(i) * SPEED_TIE >= speed(fastest)));
   }

@@ -143,7 +143,8 @@ function result(
   const reports: PrecisionReport[] = job.precisions.map((precision) => {
     const candidates = figures[precision] ?? [];
     const verdicts = candidates.map((c) => (c.accuracy === undefined ? undefined : toleranceFailure(precision, c.accuracy, job)));
-    const chosen = chooseCandidate(candidates.map((c, i) => ({ relativeL2Error: c.accuracy?.relativeL2Error, speedup: c.speedup, passes: verdicts[i] === '' })));
+    const measured = candidates.map((c, i) => ({ relativeL2Error: c.accuracy?.relativeL2Error, speedup: c.speedup, passes: verdicts[i] === '' }));
+    const chosen = chooseCandidate(measured, precision === 'int8' ? plan!.preferred : 1);
     const f = candidates[chosen];
     const int8Mode = precision === 'int8' ? job.int8Mode : undefined;
     const int8Format = precision === 'int8' && f !== undefined ? int8Report(candidates, chosen, verdicts, host, plan!) : undefined;
@@ -161,18 +162,18 @@ function result(
   return { files, reports, cacheEntry: entry, cached };
 }
 
-/** How the int8 format was chosen: the plan, and between two candidates, which won and by what. */
+/** How the int8 format was chosen: the plan, and when several were built, which won and by what. */
 function int8Report(candidates: readonly CachedFigures[], chosen: number, verdicts: readonly (string | undefined)[], host: BuildHost, plan: Int8FormatPlan): Int8FormatReport {
   const f = candidates[chosen]!;
+  const formats = (from: number, to?: number) => candidates.slice(from, to).map((c) => c.int8Format).join(' and ');
   let why = plan.why;
-  if (candidates.length > 1) {
-    const others = candidates.filter((_, i) => i !== chosen).map((c) => c.int8Format).join(', ');
-    why +=
-      verdicts[chosen] === ''
-        ? `: ${f.int8Format} is the fastest within tolerance (or within ${Math.round((SPEED_TIE - 1) * 100)}% of it and more accurate), against ${others}`
-        : verdicts.some((v) => v !== undefined)
-          ? `: none is within tolerance; ${f.int8Format} has the smallest error`
-          : `: none could be built`;
+  if (verdicts[chosen] !== '') {
+    why += verdicts.some((v) => v !== undefined) ? `: none is within tolerance; ${f.int8Format} has the smallest error` : ': none could be built';
+  } else if (chosen >= plan.preferred) {
+    why += `: ${formats(0, plan.preferred)} missed the tolerance, the fallback ${f.int8Format} meets it`;
+  } else if (plan.preferred > 1) {
+    const others = candidates.slice(0, plan.preferred).filter((_, i) => i !== chosen).map((c) => c.int8Format).join(', ');
+    why += `: ${f.int8Format} is the fastest within tolerance (or within ${Math.round((SPEED_TIE - 1) * 100)}% of it and more accurate), against ${others}`;
   }
   return {
     format: f.int8Format!,

@@ -7,14 +7,14 @@ const AVX2: CpuFeatures = { arch: 'x64', model: 'AMD EPYC 7B13', int8: ['avx2'],
 const VNNI: CpuFeatures = { arch: 'x64', model: 'AMD EPYC 9B14', int8: ['avx2', 'avx512f', 'avx512bw', 'avx512_vnni'], known: true };
 
 describe('planInt8Formats', () => {
-  it('auto: u8s8 where the U8S8 kernel is exact', () => {
+  it('auto: u8s8 where the U8S8 kernel is exact, with u8s8_reduce_range as the fallback', () => {
     const plan = planInt8Formats('auto', { cpu: VNNI, u8s8Exact: true });
-    assert.deepEqual(plan, { candidates: ['u8s8'], why: "auto: ONNX Runtime's U8S8 kernel is exact on this CPU, so u8s8" });
+    assert.deepEqual(plan, { candidates: ['u8s8', 'u8s8_reduce_range'], preferred: 1, why: "auto: ONNX Runtime's U8S8 kernel is exact on this CPU, so u8s8, with u8s8_reduce_range as the fallback" });
   });
 
   it('auto: u8u8 and u8s8_reduce_range measured where it saturates', () => {
     const plan = planInt8Formats('auto', { cpu: AVX2, u8s8Exact: false });
-    assert.deepEqual(plan.candidates, ['u8u8', 'u8s8_reduce_range']);
+    assert.deepEqual([plan.candidates, plan.preferred], [['u8u8', 'u8s8_reduce_range'], 2], 'both preferred, measured against each other');
     assert.match(plan.why, /^auto: ONNX Runtime's U8S8 kernel saturates on this CPU \(x86 without VNNI\), so u8u8 and u8s8_reduce_range/);
     assert.equal(plan.warning, undefined);
   });
@@ -27,7 +27,7 @@ describe('planInt8Formats', () => {
   });
 
   it('without a check, goes by the flags; with unknown flags, measures both safe formats', () => {
-    assert.deepEqual(planInt8Formats('auto', { cpu: VNNI, u8s8Exact: undefined }).candidates, ['u8s8']);
+    assert.deepEqual(planInt8Formats('auto', { cpu: VNNI, u8s8Exact: undefined }).candidates, ['u8s8', 'u8s8_reduce_range']);
     assert.deepEqual(planInt8Formats('auto', { cpu: AVX2, u8s8Exact: undefined }).candidates, ['u8u8', 'u8s8_reduce_range']);
     assert.deepEqual(planInt8Formats('auto', { cpu: { arch: 'x64', model: '', int8: [], known: false }, u8s8Exact: undefined }).candidates, ['u8u8', 'u8s8_reduce_range']);
   });
@@ -35,7 +35,7 @@ describe('planInt8Formats', () => {
   it('builds a format set in the config alone, warning when u8s8 is set where it saturates', () => {
     for (const format of ['u8s8', 'u8s8_reduce_range', 'u8u8'] as const) {
       const plan = planInt8Formats(format, { cpu: VNNI, u8s8Exact: true });
-      assert.deepEqual([plan.candidates, plan.warning], [[format], undefined]);
+      assert.deepEqual([plan.candidates, plan.preferred, plan.warning], [[format], 1, undefined]);
     }
     assert.equal(planInt8Formats('u8u8', { cpu: AVX2, u8s8Exact: false }).warning, undefined);
     assert.equal(
@@ -55,6 +55,14 @@ describe('chooseCandidate', () => {
     assert.equal(chooseCandidate([{ relativeL2Error: 0.01, speedup: 1.4, passes: true }, { relativeL2Error: 0.02, speedup: 1.5, passes: true }]), 0);
     assert.equal(chooseCandidate([{ relativeL2Error: 0.02, speedup: 1.5, passes: true }, { relativeL2Error: 0.01, speedup: 1.37, passes: true }]), 1);
     assert.equal(chooseCandidate([{ relativeL2Error: 0.01, speedup: 1.3, passes: true }, { relativeL2Error: 0.02, speedup: 1.5, passes: true }]), 1, '15% faster wins');
+  });
+
+  it('serves a fallback only when no preferred candidate is within tolerance', () => {
+    const u8s8 = { relativeL2Error: 0.01, speedup: 1.0, passes: true };
+    const reduced = { relativeL2Error: 0.02, speedup: 1.5, passes: true };
+    assert.equal(chooseCandidate([u8s8, reduced], 1), 0, 'a faster fallback does not replace a preferred one that passes');
+    assert.equal(chooseCandidate([{ ...u8s8, passes: false }, reduced], 1), 1, 'the fallback serves when the preferred one misses');
+    assert.equal(chooseCandidate([{ ...u8s8, passes: false }, { ...reduced, passes: false }], 1), 0, 'neither: the most accurate is reported');
   });
 
   it('reports the most accurate when none is within tolerance, and the first when none was built', () => {

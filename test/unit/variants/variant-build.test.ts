@@ -104,8 +104,9 @@ describe('buildVariants', () => {
     const choice = report.int8Format!;
     assert.match(choice.cpu, host.u8s8Exact ? /U8S8 kernel computes exactly$/ : /U8S8 kernel saturates$/);
     if (host.u8s8Exact) {
-      assert.equal(choice.format, 'u8s8');
-      assert.deepEqual(choice.candidates.map((c) => c.format), ['u8s8']);
+      assert.equal(choice.format, 'u8s8', 'u8s8 meets the tolerance, so the fallback is not served');
+      assert.deepEqual(choice.candidates.map((c) => c.format), ['u8s8', 'u8s8_reduce_range']);
+      assert.equal(choice.why, "auto: ONNX Runtime's U8S8 kernel is exact on this CPU, so u8s8, with u8s8_reduce_range as the fallback");
     } else {
       assert.deepEqual(choice.candidates.map((c) => c.format), ['u8u8', 'u8s8_reduce_range']);
     }

@@ -11,9 +11,19 @@ import type { ServiceContext } from './service-context.js';
 import { unary } from './unary.js';
 
 /**
+ * The health service name that answers liveness: SERVING while the process serves (from
+ * the moment the endpoint listens, through model loading and the graceful drain). A
+ * Kubernetes liveness probe must not fail while models load or while a readiness problem
+ * lasts, or the kubelet restarts a pod that is only busy; readiness stays on ''.
+ */
+export const LIVENESS_SERVICE = 'live';
+
+/**
  * grpc.health.v1.Health. Service '' is the whole server (SERVING when ServerReady is
- * true); a model name is SERVING when the model has a ready version. Kubernetes gRPC
- * probes and grpc_health_probe call Check; Watch streams each change.
+ * true, so strict readiness with --strict-readiness); {@link LIVENESS_SERVICE} is
+ * liveness (ServerLive); a model name is SERVING when the model has a ready version, and
+ * liveness wins over a model named `live`. Kubernetes gRPC probes and grpc_health_probe
+ * call Check; Watch streams each change.
  */
 export function healthService(context: ServiceContext): { service: HealthServer; endWatches(): void } {
   const watchers = new Set<() => void>();
@@ -26,6 +36,7 @@ export function healthService(context: ServiceContext): { service: HealthServer;
 
   const statusOf = (service: string): ServingStatus | undefined => {
     if (service === '') return context.state.isReady() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
+    if (service === LIVENESS_SERVICE) return context.state.isLive() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     if (!context.registry.modelNames().includes(service)) return undefined;
     return !context.state.isStopping() && context.registry.isReady(service, '') ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
   };

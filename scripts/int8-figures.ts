@@ -31,7 +31,7 @@ const modes = arg('modes', 'dynamic,static') as ('dynamic' | 'static')[];
 const host = await detectBuildHost(true);
 const emulated = expectsU8s8Saturation(host.cpu) === host.u8s8Exact;
 console.log(`cpu: ${describeCpu(host.cpu)}; ONNX Runtime's U8S8 kernel ${host.u8s8Exact ? 'computes exactly' : 'saturates'}${emulated ? ' (flags disagree: emulated, speeds left out)' : ''}`);
-console.log(`int8_format ${planInt8Formats("auto", host).why}`);
+console.log(`int8_format ${planInt8Formats('auto', host).why}`);
 console.log('');
 console.log('| model | int8 mode | format | relative L2 error | top-1 agreement | speed-up at load | tolerance |');
 console.log('| --- | --- | --- | ---: | ---: | ---: | --- |');

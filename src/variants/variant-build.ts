@@ -36,11 +36,11 @@ type Log = (level: 'info' | 'warn', message: string) => void;
  */
 export async function buildVariants(job: VariantBuildJob, log: Log, host: BuildHost): Promise<VariantBuildResult> {
   const plan = job.precisions.includes('int8') ? planInt8Formats(job.int8Format, host) : undefined;
+  if (plan?.warning !== undefined) log('warn', plan.warning);
   const bytes = await readFile(job.modelPath);
   const hash = modelHash(bytes, await hashSettings(job, host));
   const cached = await readCacheEntry(job.cacheDir, hash);
   if (cached !== undefined) return result(job, cached.entry, cached.figures, true, host, plan);
-  if (plan?.warning !== undefined) log('warn', plan.warning);
 
   const model = readModel(bytes);
   const inputNames = (mainGraph(model).input ?? []).map((i) => i.name ?? '').filter((n) => !(mainGraph(model).initializer ?? []).some((t) => t.name === n));

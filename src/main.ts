@@ -4,18 +4,9 @@
  * Exit status: 0 after a clean shutdown, 1 when start-up fails, 2 for a bad flag.
  */
 import { ConfigError, loadConfig } from './config/load-config.js';
-import { envName, OPTIONS } from './config/options.js';
+import { usage } from './config/usage.js';
 import { NereidServer, SERVER_VERSION, StartupError } from './server.js';
 import { createLogging } from './telemetry/logger.js';
-
-function usage(): string {
-  const lines = OPTIONS.map((o) => {
-    const flag = `--${o.name}${o.kind === 'bool' ? '[=true|false]' : ' <value>'}`;
-    const extra = [o.defaultText !== undefined ? `default ${o.defaultText}` : '', envName(o)].filter(Boolean).join('; ');
-    return `  ${flag}\n      ${o.description} (${extra})`;
-  });
-  return `Usage: nereid --model-repository <dir> [options]\n\n${lines.join('\n')}\n  --help\n  --version\n`;
-}
 
 async function main(): Promise<number> {
   let command;
@@ -35,7 +26,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const { config } = command;
-  const { logger, settings: logControl } = createLogging({ level: config.log.level, format: config.log.format });
+  let logging;
+  try {
+    logging = createLogging(config.log);
+  } catch (err) {
+    process.stderr.write(`nereid: cannot write the log to --log-file ${config.log.file}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const { logger, settings: logControl } = logging;
+  for (const warning of command.warnings) logger.warn({ flag: warning.flag }, warning.message);
   let server: NereidServer;
   try {
     server = await NereidServer.start(config, { logger, logControl });

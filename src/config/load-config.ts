@@ -1,16 +1,30 @@
 import type { ServerConfig } from './server-config.js';
+import { ConfigError } from './config-error.js';
+import { readGrpcConfig } from './grpc-config.js';
+import { readLogConfig } from './log-config.js';
 import { envName, OPTIONS, type OptionSpec } from './options.js';
 import { parseTraceConfig } from './trace-config.js';
+import { TRITON_FLAGS, tritonBool, type TritonFlag } from './triton-flags.js';
+import type { ValueReaders } from './value-readers.js';
 
-/** A bad flag or environment variable; the message names it. Exit status 2. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
+export { ConfigError } from './config-error.js';
+
+/** A flag accepted with a warning (logged once the logger exists); one per flag. */
+export interface ConfigWarning {
+  readonly flag: string;
+  readonly message: string;
 }
 
 /** What the command line asked for besides a configuration. */
-export type CommandLine = { kind: 'run'; config: ServerConfig } | { kind: 'help' } | { kind: 'version' };
+export type CommandLine = { kind: 'run'; config: ServerConfig; warnings: readonly ConfigWarning[] } | { kind: 'help' } | { kind: 'version' };
 
 type RawValues = Map<string, string[]>;
+
+/** One occurrence of a tritonserver flag Nereid has no option for. */
+interface TritonUse {
+  readonly flag: TritonFlag;
+  readonly value: string;
+}
 
 /**
  * Parses flags (`--name value`, `--name=value`; a bool flag alone means true) and
@@ -21,35 +35,67 @@ type RawValues = Map<string, string[]>;
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, terminal = false): CommandLine {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
   if (argv.includes('--version')) return { kind: 'version' };
+  // A command line copied with its program name (KServe's runtime passes `tritonserver` first).
+  const args = argv.length > 0 && /(^|\/)tritonserver$/.test(argv[0]!) ? argv.slice(1) : argv;
   const values = readEnv(env);
   const fromEnv = new Set(values.keys());
-  for (const [name, list] of readArgv(argv)) {
+  const { values: given, triton } = readArgv(args);
+  for (const [name, list] of given) {
     values.set(name, list);
     fromEnv.delete(name);
   }
+  const warnings = new Map<string, ConfigWarning>();
+  const warn = (flag: string, message: string) => {
+    if (!warnings.has(flag)) warnings.set(flag, { flag: `--${flag}`, message });
+  };
+  applyTritonFlags(triton, values, warn);
   // Errors name what the user wrote: the flag, or the variable that stood in for it.
   const label = (name: string) => (fromEnv.has(name) ? `${envName(findOption(name))} (--${name})` : `--${name}`);
-  return { kind: 'run', config: deepFreeze(buildConfig(values, terminal, env, label)) };
+  const config = deepFreeze(buildConfig(values, terminal, env, label, warn));
+  return { kind: 'run', config, warnings: [...warnings.values()] };
 }
 
-function readArgv(argv: readonly string[]): RawValues {
+function readArgv(argv: readonly string[]): { values: RawValues; triton: TritonUse[] } {
   const values: RawValues = new Map();
+  const triton: TritonUse[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (!token.startsWith('--')) throw new ConfigError(`unexpected argument '${token}'; flags start with --`);
     const eq = token.indexOf('=');
     const name = token.slice(2, eq < 0 ? undefined : eq);
-    const option = findOption(name);
+    const option = OPTIONS.find((o) => o.name === name || o.aliases?.includes(name));
+    const tritonFlag = option === undefined ? TRITON_FLAGS.get(name) : undefined;
+    if (option === undefined && tritonFlag === undefined) throw new ConfigError(`unknown flag --${name}; run with --help for the list`);
+    const standsAlone = (option?.kind ?? tritonFlag?.kind) === 'bool';
     let value: string;
     const next = argv[i + 1];
     if (eq >= 0) value = token.slice(eq + 1);
     else if (next !== undefined && !next.startsWith('--')) value = argv[++i]!;
-    else if (option.kind === 'bool') value = 'true';
+    else if (standsAlone) value = 'true';
     else throw new ConfigError(`--${name} needs a value`);
-    const list = option.kind === 'list' ? [...(values.get(option.name) ?? []), value] : [value];
-    values.set(option.name, list);
+    if (tritonFlag !== undefined) {
+      if (tritonFlag.kind === 'bool' && tritonBool(value) === undefined) throw new ConfigError(`invalid value '${value}' for --${name}: expected true or false`);
+      triton.push({ flag: tritonFlag, value });
+      continue;
+    }
+    const list = option!.kind === 'list' ? [...(values.get(option!.name) ?? []), value] : [value];
+    values.set(option!.name, list);
   }
-  return values;
+  return { values, triton };
+}
+
+/** Decides each Triton-only flag: silently accepted, a warning, a rewrite onto a Nereid option, or a refusal. */
+function applyTritonFlags(uses: readonly TritonUse[], values: RawValues, warn: (flag: string, message: string) => void): void {
+  for (const { flag, value } of uses) {
+    const outcome = flag.decide(value, `--${flag.name}`);
+    if (outcome.kind === 'refuse') throw new ConfigError(outcome.message);
+    if (outcome.kind === 'warn') warn(flag.name, outcome.message);
+    if (outcome.kind === 'rewrite') {
+      const option = findOption(outcome.option);
+      values.set(option.name, option.kind === 'list' ? [...(values.get(option.name) ?? []), outcome.value] : [outcome.value]);
+      warn(flag.name, outcome.message);
+    }
+  }
 }
 
 function readEnv(env: NodeJS.ProcessEnv): RawValues {
@@ -69,7 +115,13 @@ function findOption(name: string): OptionSpec {
   return option;
 }
 
-function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEnv, label: (name: string) => string): ServerConfig {
+function buildConfig(
+  values: RawValues,
+  terminal: boolean,
+  env: NodeJS.ProcessEnv,
+  label: (name: string) => string,
+  warn: (flag: string, message: string) => void,
+): ServerConfig {
   const str = (name: string, fallback: string) => values.get(name)?.at(-1) ?? fallback;
   const int = (name: string, fallback: number, min: number, max: number) => {
     const raw = values.get(name)?.at(-1);
@@ -89,17 +141,26 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
   };
   const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
     const raw = str(name, fallback);
-    if (!(allowed as readonly string[]).includes(raw)) {
+    // Triton reads its keywords (none, poll, explicit, ...) in any case.
+    const match = allowed.find((a) => a.toLowerCase() === raw.toLowerCase());
+    if (match === undefined) {
       throw new ConfigError(`invalid value '${raw}' for ${label(name)}: expected one of ${allowed.join(', ')}`);
     }
-    return raw as T;
+    return match;
+  };
+  const read: ValueReaders = {
+    list: (name) => values.get(name) ?? [],
+    given: (name) => values.get(name)?.at(-1),
+    str,
+    int,
+    bool,
+    oneOf,
+    label,
+    warn,
   };
 
   const repositories = values.get('model-repository') ?? [];
   if (repositories.length === 0) throw new ConfigError('--model-repository is required (or NEREID_MODEL_REPOSITORY)');
-  const format = oneOf('log-format', 'auto', ['auto', 'json', 'pretty'] as const);
-  const verbose = int('log-verbose', 0, 0, 1000);
-  const level = oneOf('log-level', 'info', ['debug', 'info', 'warn', 'error'] as const);
   let trace: ServerConfig['trace'];
   try {
     trace = parseTraceConfig(values.get('trace-config') ?? [], env, label('trace-config'));
@@ -110,20 +171,13 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
   return {
     modelRepositories: repositories,
     serverName: str('server-name', 'nereid'),
-    grpc: {
-      address: str('grpc-address', '0.0.0.0'),
-      port: int('grpc-port', 8001, 0, 65535),
-      keepaliveTimeMs: int('grpc-keepalive-time', 7_200_000, 1, 2 ** 31 - 1),
-      keepaliveTimeoutMs: int('grpc-keepalive-timeout', 20_000, 1, 2 ** 31 - 1),
-      maxConnectionAgeMs: int('grpc-max-connection-age', 0, 0, 2 ** 31 - 1),
-      receiveWindowBytes: int('grpc-receive-window', 4 * 1024 * 1024, 0, 2 ** 31 - 1),
-    },
+    grpc: readGrpcConfig(read),
     modelControl: modelControl(values, int, oneOf, label),
     sharedMemory: { allowClient: bool('allow-client-shm', false) },
-    exitOnError: bool('exit-on-error', false),
+    exitOnError: bool('exit-on-error', true),
     strictReadiness: bool('strict-readiness', true),
     autoCompleteConfig: !bool('disable-auto-complete-config', false),
-    defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? [], label('backend-config')),
+    defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? [], label('backend-config'), warn),
     exitTimeoutSecs: int('exit-timeout-secs', 30, 0, 86_400),
     trace,
     metrics: {
@@ -131,10 +185,7 @@ function buildConfig(values: RawValues, terminal: boolean, env: NodeJS.ProcessEn
       address: str('metrics-address', '0.0.0.0'),
       port: int('metrics-port', 8002, 0, 65535),
     },
-    log: {
-      level: verbose > 0 ? 'debug' : level,
-      format: format === 'auto' ? (terminal ? 'pretty' : 'json') : format,
-    },
+    log: readLogConfig(read, terminal),
   };
 }
 
@@ -161,14 +212,25 @@ function modelControl(
   return { mode, startupModels, pollSecs: mode === 'poll' ? pollSecs : 0, overrideMaxBytes };
 }
 
-function backendSetting(entries: readonly string[], where: string): number {
+/**
+ * Triton's `--backend-config [<backend>,]<setting>=<value>`. default-max-batch-size (for
+ * onnxruntime, or global) is honoured; any other well-formed setting changes nothing here and
+ * gets a warning, so command lines written for Triton's other backends still start.
+ */
+function backendSetting(entries: readonly string[], where: string, warn: (flag: string, message: string) => void): number {
   let maxBatch = 4;
   for (const entry of entries) {
-    const match = /^onnxruntime,default-max-batch-size=(\d+)$/.exec(entry);
+    const match = /^(?:([^,=]+),)?([^,=]+)=(.+)$/.exec(entry);
     if (match === null) {
-      throw new ConfigError(`invalid value '${entry}' for ${where}: supported is onnxruntime,default-max-batch-size=<n>`);
+      throw new ConfigError(`invalid value '${entry}' for ${where}: expected [<backend>,]<setting>=<value>, e.g. onnxruntime,default-max-batch-size=8`);
     }
-    maxBatch = Number(match[1]);
+    const [, backend, setting, value] = match;
+    if ((backend === undefined || backend === 'onnxruntime') && setting === 'default-max-batch-size') {
+      if (!/^\d+$/.test(value!)) throw new ConfigError(`invalid value '${entry}' for ${where}: default-max-batch-size must be a non-negative integer`);
+      maxBatch = Number(value);
+    } else {
+      warn('backend-config', `${where} ${entry} changes nothing here: Nereid runs ONNX Runtime and reads only default-max-batch-size`);
+    }
   }
   return maxBatch;
 }

@@ -5,14 +5,7 @@
 export interface ServerConfig {
   readonly modelRepositories: readonly string[];
   readonly serverName: string;
-  readonly grpc: {
-    readonly address: string;
-    readonly port: number;
-    readonly keepaliveTimeMs: number;
-    readonly keepaliveTimeoutMs: number;
-    readonly maxConnectionAgeMs: number;
-    readonly receiveWindowBytes: number;
-  };
+  readonly grpc: GrpcConfig;
   /** How models are loaded and unloaded (Triton's model control modes). */
   readonly modelControl: ModelControlConfig;
   /** Client shared memory (Triton's system shared memory extension). */
@@ -37,10 +30,53 @@ export interface ServerConfig {
     readonly address: string;
     readonly port: number;
   };
-  readonly log: {
-    readonly level: 'debug' | 'info' | 'warn' | 'error';
-    readonly format: 'json' | 'pretty';
-  };
+  readonly log: LogConfig;
+}
+
+/** The gRPC endpoint (Triton's --grpc-* flags, with gRPC core's defaults). */
+export interface GrpcConfig {
+  /** Serve gRPC at all (Triton's --allow-grpc). */
+  readonly enabled: boolean;
+  readonly address: string;
+  readonly port: number;
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /** Keepalive pings on connections without calls, sent and accepted. */
+  readonly keepalivePermitWithoutCalls: boolean;
+  /** Keepalive pings sent before data must flow again; 0 = no limit. */
+  readonly http2MaxPingsWithoutData: number;
+  /** Least interval between a client's pings while calls are open; sooner is a strike. */
+  readonly http2MinRecvPingIntervalWithoutDataMs: number;
+  /** Strikes before GOAWAY too_many_pings; 0 = never. */
+  readonly http2MaxPingStrikes: number;
+  readonly maxConnectionAgeMs: number;
+  /** How long calls may run past the maximum age; undefined = as long as they need. */
+  readonly maxConnectionAgeGraceMs: number | undefined;
+  readonly receiveWindowBytes: number;
+  /** TLS (Triton's --grpc-use-ssl[-mutual]); undefined = plain text. */
+  readonly tls: GrpcTlsConfig | undefined;
+}
+
+/** Certificate files for the gRPC endpoint, re-read every refreshSecs while serving. */
+export interface GrpcTlsConfig {
+  /** Require a client certificate that chains to rootCertFile. */
+  readonly mutual: boolean;
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** CA certificates for client certificates (mutual TLS only). */
+  readonly rootCertFile: string | undefined;
+  /** Seconds between reads of the files; 0 = read once at start-up. */
+  readonly refreshSecs: number;
+}
+
+/** Logging: pino's level (Triton's booleans folded in), encoding, timestamps and destination. */
+export interface LogConfig {
+  readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  readonly format: 'json' | 'pretty';
+  /** Triton's log_format: ISO 8601 strings, or (Triton's "default") milliseconds since the epoch. */
+  readonly timestamps: 'ISO8601' | 'default';
+  /** Append lines to this file instead of stdout (Triton's --log-file). */
+  readonly file: string | undefined;
 }
 
 /**

@@ -9,7 +9,11 @@ export type LogFormat = 'json' | 'pretty';
 export interface LoggerOptions {
   readonly level: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   readonly format: LogFormat;
-  /** Destination for the lines; stdout when absent. */
+  /** Triton's log_format at start: ISO 8601 timestamps (the default here) or milliseconds since the epoch. */
+  readonly timestamps?: LogSettingValues['logFormat'];
+  /** Append lines to this file (Triton's --log-file); opened at once, so a bad path throws here. */
+  readonly file?: string | undefined;
+  /** Destination for the lines; stdout when absent (tests pass a stream). */
   readonly destination?: NodeJS.WritableStream;
 }
 
@@ -19,7 +23,7 @@ export interface LoggerOptions {
  * threads send their lines here by message.
  */
 export function createLogging(options: LoggerOptions): { logger: PinoLogger; settings: LogSettings } {
-  const formatRef: { format: LogSettingValues['logFormat'] } = { format: 'ISO8601' };
+  const formatRef: { format: LogSettingValues['logFormat'] } = { format: options.timestamps ?? 'ISO8601' };
   let settings: LogSettings | undefined;
   const base: pino.LoggerOptions = {
     level: options.level,
@@ -27,13 +31,16 @@ export function createLogging(options: LoggerOptions): { logger: PinoLogger; set
     timestamp: () => (formatRef.format === 'ISO8601' ? `,"time":"${new Date().toISOString()}"` : `,"time":${Date.now()}`),
     onChild: (child) => settings?.track(child),
   };
+  // Synchronous writes, as pino's stdout default: a line logged just before a crash is not lost.
+  const file = options.file === undefined ? undefined : pino.destination({ dest: options.file, append: true, sync: true });
+  const destination = options.destination ?? file;
   const logger =
     options.format === 'pretty'
-      ? pino(base, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination: options.destination ?? 1 }))
-      : options.destination === undefined
+      ? pino(base, pretty({ sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', destination: destination ?? 1, colorize: destination === undefined ? undefined : false }))
+      : destination === undefined
         ? pino(base)
-        : pino(base, options.destination);
-  settings = new LogSettings(logger, initialValues(options.level), formatRef);
+        : pino(base, destination);
+  settings = new LogSettings(logger, { ...initialValues(options.level), logFormat: formatRef.format }, formatRef);
   return { logger, settings };
 }
 

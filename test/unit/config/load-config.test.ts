@@ -30,10 +30,24 @@ describe('loadConfig', () => {
     assert.deepEqual(run(REPO), {
       modelRepositories: ['/models'],
       serverName: 'nereid',
-      grpc: { address: '0.0.0.0', port: 8001, keepaliveTimeMs: 7_200_000, keepaliveTimeoutMs: 20_000, maxConnectionAgeMs: 0, receiveWindowBytes: 4 * 1024 * 1024 },
+      grpc: {
+        enabled: true,
+        address: '0.0.0.0',
+        port: 8001,
+        keepaliveTimeMs: 7_200_000,
+        keepaliveTimeoutMs: 20_000,
+        keepalivePermitWithoutCalls: false,
+        http2MaxPingsWithoutData: 2,
+        http2MinRecvPingIntervalWithoutDataMs: 300_000,
+        http2MaxPingStrikes: 2,
+        maxConnectionAgeMs: 0,
+        maxConnectionAgeGraceMs: undefined,
+        receiveWindowBytes: 4 * 1024 * 1024,
+        tls: undefined,
+      },
       modelControl: { mode: 'none', startupModels: [], pollSecs: 0, overrideMaxBytes: 1024 ** 3 },
       sharedMemory: { allowClient: false },
-      exitOnError: false,
+      exitOnError: true,
       strictReadiness: true,
       autoCompleteConfig: true,
       defaultMaxBatchSize: 4,
@@ -60,7 +74,7 @@ describe('loadConfig', () => {
         limits: { attributeCountLimit: 128, attributeValueLengthLimit: Infinity, linkCountLimit: 128, eventCountLimit: 128, attributePerEventCountLimit: 128, attributePerLinkCountLimit: 128 },
       },
       metrics: { enabled: true, address: '0.0.0.0', port: 8002 },
-      log: { level: 'info', format: 'json' },
+      log: { level: 'info', format: 'json', timestamps: 'ISO8601', file: undefined },
     });
   });
 
@@ -261,15 +275,18 @@ describe('loadConfig', () => {
     });
 
     it('rejects a bad --log-format and --log-level', () => {
-      rejects([...REPO, '--log-format', 'xml'], "invalid value 'xml' for --log-format: expected one of auto, json, pretty");
+      rejects([...REPO, '--log-format', 'xml'], "invalid value 'xml' for --log-format: expected one of auto, json, pretty, ISO8601, default");
       rejects([...REPO, '--log-level', 'trace'], "invalid value 'trace' for --log-level: expected one of debug, info, warn, error");
     });
 
-    it('rejects a bad --backend-config', () => {
-      const message = (v: string) => `invalid value '${v}' for --backend-config: supported is onnxruntime,default-max-batch-size=<n>`;
-      for (const value of ['tensorflow,default-max-batch-size=4', 'onnxruntime,default-max-batch-size=x', 'onnxruntime,foo=1']) {
-        rejects([...REPO, '--backend-config', value], message(value));
+    it('rejects a malformed --backend-config', () => {
+      for (const value of ['onnxruntime', 'onnxruntime,', ',default-max-batch-size=4', 'onnxruntime,default-max-batch-size=']) {
+        rejects([...REPO, '--backend-config', value], `invalid value '${value}' for --backend-config: expected [<backend>,]<setting>=<value>, e.g. onnxruntime,default-max-batch-size=8`);
       }
+      rejects(
+        [...REPO, '--backend-config', 'onnxruntime,default-max-batch-size=x'],
+        "invalid value 'onnxruntime,default-max-batch-size=x' for --backend-config: default-max-batch-size must be a non-negative integer",
+      );
     });
   });
 

@@ -148,8 +148,16 @@ export class NereidServer implements ServerState {
     const sharedMemory = new SystemSharedMemory(config.sharedMemory.allowClient, logger.child({ component: 'shared-memory' }));
     const server = new NereidServer(config, registry, sharedMemory, logger, tracer, traceSettings, deps.logControl, metricsRegistry);
     server.poller = new RepositoryPoller(() => registry.poll(), config.modelControl.pollSecs, logger.child({ component: 'repository-poll' }));
-    server.boundPort = await server.endpoint.listen();
-    logger.info({ address: config.grpc.address, port: server.boundPort }, 'gRPC endpoint listening');
+    if (config.grpc.enabled) {
+      try {
+        server.boundPort = await server.endpoint.listen();
+      } catch (err) {
+        throw new StartupError((err as Error).message);
+      }
+      logger.info({ address: config.grpc.address, port: server.boundPort, tls: tlsMode(config.grpc.tls) }, 'gRPC endpoint listening');
+    } else {
+      logger.warn('gRPC endpoint off (--allow-grpc=false): no inference endpoint is served, only metrics');
+    }
     if (server.metricsServer !== undefined) {
       server.boundMetricsPort = await server.metricsServer.listen(config.metrics.address, config.metrics.port);
       logger.info({ address: config.metrics.address, port: server.boundMetricsPort }, 'metrics endpoint listening (GET /metrics)');
@@ -235,4 +243,10 @@ export class NereidServer implements ServerState {
   private changed(): void {
     for (const listener of this.listeners) listener();
   }
+}
+
+/** How the gRPC endpoint's log line describes its transport security. */
+function tlsMode(tls: ServerConfig['grpc']['tls']): string {
+  if (tls === undefined) return 'off';
+  return tls.mutual ? 'mutual' : 'server';
 }

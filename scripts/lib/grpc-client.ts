@@ -37,10 +37,15 @@ export class ProtoClient {
   readonly inference: grpc.Client;
   readonly health: grpc.Client;
 
-  constructor(readonly target: string) {
-    const options = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
-    this.inference = new loaded.inference.GRPCInferenceService(target, grpc.credentials.createInsecure(), options);
-    this.health = new loaded.grpc.health.v1.Health(target, grpc.credentials.createInsecure(), options);
+  /** `credentials`: TLS for a server started with --grpc-use-ssl; `channelOptions` add to the defaults. */
+  constructor(
+    readonly target: string,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+    channelOptions: grpc.ChannelOptions = {},
+  ) {
+    const options = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1, ...channelOptions };
+    this.inference = new loaded.inference.GRPCInferenceService(target, credentials, options);
+    this.health = new loaded.grpc.health.v1.Health(target, credentials, options);
   }
 
   /** Calls an RPC of GRPCInferenceService. */

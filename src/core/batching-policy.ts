@@ -1,3 +1,5 @@
+import type { SequenceBatchingPolicy } from './sequence-policy.js';
+
 /**
  * How a model's requests are scheduled: Triton's `dynamic_batching` block, after defaults,
  * as plain data. The repository builds it from the model config; the scheduler obeys it.
@@ -31,4 +33,7 @@ export interface DynamicBatchingPolicy {
 }
 
 /** The scheduler a model version gets. */
-export type SchedulingPolicy = { readonly kind: 'fifo' } | ({ readonly kind: 'dynamic' } & DynamicBatchingPolicy);
+export type SchedulingPolicy =
+  | { readonly kind: 'fifo' }
+  | ({ readonly kind: 'dynamic' } & DynamicBatchingPolicy)
+  | ({ readonly kind: 'sequence' } & SequenceBatchingPolicy);

@@ -100,6 +100,30 @@ export const ERROR_CATALOG = {
     code: 'DEADLINE_EXCEEDED',
     summary: "The request's deadline passed before it was computed.",
   },
+  SEQUENCE_ID_MISSING: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'A request to a sequence model has no `sequence_id`, or 0, or an empty string (Triton\'s text).',
+  },
+  SEQUENCE_ID_INVALID: {
+    code: 'INVALID_ARGUMENT',
+    summary: "A sequence model's CORRID control is numeric and the request's string `sequence_id` is not a number in the control's range.",
+  },
+  SEQUENCE_NOT_STARTED: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'A request names a sequence that is not active (never started, ended, idle past max_sequence_idle_microseconds, or cancelled) without `sequence_start` (Triton\'s text).',
+  },
+  SEQUENCE_BATCH_SIZE: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'A request to a batching sequence model has a batch dimension other than 1 (Triton\'s text).',
+  },
+  SEQUENCE_ABORTED: {
+    code: 'INTERNAL',
+    summary: 'A request continues a sequence that the server ended because the model instance holding it failed; start the sequence again with `sequence_start`.',
+  },
+  DECOUPLED_UNARY: {
+    code: 'UNIMPLEMENTED',
+    summary: 'ModelInfer to a decoupled model, which may answer with zero or many responses; use ModelStreamInfer (Triton\'s text).',
+  },
   INSTANCE_FAILED: {
     code: 'INTERNAL',
     summary: 'The model instance running the request stopped (its worker thread died); the instance is replaced.',

@@ -1,5 +1,6 @@
 import type { CpuFeatures } from './cpu-features.js';
 import type { DataType } from './data-type.js';
+import type { ErrorId } from './errors.js';
 import type { Variant } from './precision.js';
 
 /**
@@ -22,6 +23,24 @@ export interface ExecutionRequest {
   readonly inputs: readonly BufferTensor[];
   readonly outputNames: readonly string[];
   readonly variant: Variant;
+  /**
+   * Decoupled models only: receives every response of the execution's requests, on the
+   * main thread, as the backend sends them. They may keep coming after the execution
+   * itself has returned (and the instance is free), until each request's final one.
+   */
+  readonly onResponse?: (response: DecoupledResponse) => void;
+}
+
+/** One response (or only the final flag) of a decoupled execution. */
+export interface DecoupledResponse {
+  /** Which request of the batch it answers; -1 (with an error) answers every request still waiting. */
+  readonly index: number;
+  /** The response's outputs; absent when the backend sent only the final flag. */
+  readonly outputs?: readonly BufferTensor[];
+  /** An error response, which is always the request's last. */
+  readonly error?: { readonly id: ErrorId; readonly message: string };
+  /** The request's last response: nothing more will come for it. */
+  readonly final: boolean;
 }
 
 /** Wall-clock instants (ms since the epoch, sub-ms precision) of one execution in the worker. */
@@ -62,9 +81,10 @@ export interface DeviceInventory {
 }
 
 /**
- * What an instance runs: an ONNX model file through ONNX Runtime, or Triton's identity
+ * What an instance runs: an ONNX model file through ONNX Runtime, Triton's identity
  * backend, which returns each input unchanged as its paired output (byte-exact, with no
- * model file; ONNX Runtime cannot carry NUL bytes inside string tensors).
+ * model file; ONNX Runtime cannot carry NUL bytes inside string tensors), or Triton's
+ * repeat backend.
  */
 export type BackendSpec =
   | {
@@ -74,7 +94,9 @@ export type BackendSpec =
       /** Model files of the other served variants; each instance holds a session for each. */
       readonly variants?: Readonly<Partial<Record<Variant, string>>>;
     }
-  | { readonly kind: 'identity'; readonly outputToInput: Readonly<Record<string, string>> };
+  | { readonly kind: 'identity'; readonly outputToInput: Readonly<Record<string, string>> }
+  /** Triton's repeat example backend (decoupled): N responses for N elements of IN, each after its DELAY. */
+  | { readonly kind: 'repeat' };
 
 /** One model instance to start: its name and how its session is built. */
 export interface InstancePlan {
@@ -124,4 +146,20 @@ export interface ExecutorPool {
   acquire(): Executor | undefined;
   /** Registers the callback run whenever an instance becomes idle. */
   onIdle(listener: () => void): void;
+}
+
+/**
+ * Instances addressed by position, for schedulers that keep work on one instance (the
+ * sequence batcher: a sequence stays on the instance it started on). Index i names the
+ * same instance, or its replacement after a failure, for the version's whole life.
+ * Main thread only.
+ */
+export interface InstanceSet extends ExecutorPool {
+  readonly instanceCount: number;
+  /** Whether instance `index` is idle (so acquireInstance would lease it). */
+  isInstanceIdle(index: number): boolean;
+  /** Leases instance `index` if it is idle, else undefined. */
+  acquireInstance(index: number): Executor | undefined;
+  /** Registers the callback run when an instance's worker dies (before its replacement starts). */
+  onInstanceFailed(listener: (index: number, name: string) => void): void;
 }

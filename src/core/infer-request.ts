@@ -54,6 +54,12 @@ export interface InferResponse {
 }
 
 /**
+ * Receives a decoupled request's responses as the model sends them. `final` marks the
+ * last; a final call may carry no response (the model sent only the final flag).
+ */
+export type ResponseSink = (response: InferResponse | undefined, final: boolean) => void;
+
+/**
  * Prefix Triton puts in front of request-level validation messages. The client chooses
  * the id, so a long one is cut (see clip).
  */

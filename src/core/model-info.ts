@@ -28,4 +28,9 @@ export interface ModelInfo {
   readonly outputs: readonly TensorSpec[];
   /** The precisions requests can choose; absent means fp32 only. */
   readonly precision?: PrecisionChoice;
+  /**
+   * Decoupled transaction policy: a request may get zero, one or many responses, so it is
+   * served through ModelStreamInfer only.
+   */
+  readonly decoupled?: boolean;
 }

@@ -4,6 +4,7 @@ import { InferError } from './errors.js';
 import { requestLogPrefix, type InferRequest, type RequestTensor } from './infer-request.js';
 import type { ModelInfo, TensorSpec } from './model-info.js';
 import { FP32_ONLY, isPrecision, PRECISIONS, type Precision, type Variant } from './precision.js';
+import { readSequenceFlags, type SequenceFlags } from './sequence.js';
 import { formatShape, type Tensor } from './tensor.js';
 
 /** An input that passed validation, with the shape the model itself will see. */
@@ -31,6 +32,10 @@ export interface ValidatedRequest {
   readonly precision: Precision;
   /** The model variant that runs it (fp16-io when FP16 tensors stand for FP32 inputs). */
   readonly variant: Variant;
+  /** `sequence_id`, `sequence_start` and `sequence_end`; only sequence models act on them. */
+  readonly sequence: SequenceFlags;
+  /** `triton_enable_empty_final_response`: a decoupled model's final flag travels as an empty response. */
+  readonly emptyFinalResponse: boolean;
 }
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -50,7 +55,7 @@ const BATCH_NOTE =
  */
 export function validateInferRequest(request: InferRequest, model: ModelInfo): ValidatedRequest {
   const log = requestLogPrefix(request.id);
-  const { priority, timeoutUs } = checkParameters(request);
+  const { priority, timeoutUs, sequence, emptyFinalResponse } = checkParameters(request);
   const inputsByName = indexInputs(request, log);
   const outputNames = resolveOutputs(request, model, log);
   checkInputCount(request, model, inputsByName, log, 'count');
@@ -66,7 +71,19 @@ export function validateInferRequest(request: InferRequest, model: ModelInfo): V
     const note = halved ? ' (FP16 inputs select the fp16 form of the model, which takes every FP32 input as FP16)' : '';
     inputs.push(validateInput(tensor, halved ? { ...spec, datatype: 'FP16' } : spec, model, log, note));
   }
-  return { request, model, batchSize: model.maxBatchSize > 0 ? batchSize : 1, inputs, outputNames, priority, timeoutUs, precision, variant };
+  return {
+    request,
+    model,
+    batchSize: model.maxBatchSize > 0 ? batchSize : 1,
+    inputs,
+    outputNames,
+    priority,
+    timeoutUs,
+    precision,
+    variant,
+    sequence,
+    emptyFinalResponse,
+  };
 }
 
 /**
@@ -107,9 +124,15 @@ function resolvePrecision(request: InferRequest, model: ModelInfo, log: string):
 
 /**
  * Reserved keys, and the scheduling parameters tritonclient sends: `priority` as
- * uint64_param (or int64_param) and `timeout` as int64_param, in microseconds.
+ * uint64_param (or int64_param), `timeout` as int64_param in microseconds, the sequence
+ * parameters, and `triton_enable_empty_final_response` as bool_param.
  */
-function checkParameters(request: InferRequest): { priority: number; timeoutUs: number | undefined } {
+function checkParameters(request: InferRequest): {
+  priority: number;
+  timeoutUs: number | undefined;
+  sequence: SequenceFlags;
+  emptyFinalResponse: boolean;
+} {
   for (const key of request.parameters.keys()) {
     if (key.startsWith('triton_') && !ALLOWED_TRITON_PARAMETERS.includes(key)) {
       throw new InferError(
@@ -127,12 +150,22 @@ function checkParameters(request: InferRequest): { priority: number; timeoutUs: 
   if (timeout !== undefined && timeout.kind !== 'int64') {
     throw new InferError('PARAMETER_INVALID', "invalid value type for 'timeout' parameter, expected int64_param.");
   }
+  const sequence = readSequenceFlags(request.parameters);
+  const emptyFinal = request.parameters.get('triton_enable_empty_final_response');
+  if (emptyFinal !== undefined && emptyFinal.kind !== 'bool') {
+    throw new InferError('PARAMETER_INVALID', "invalid value type for 'triton_enable_empty_final_response' parameter, expected bool_param.");
+  }
   const level = priority?.value ?? 0n;
   const micros = timeout?.value;
   if (level < 0n) throw new InferError('PARAMETER_INVALID', `'priority' must not be negative, got ${level}`);
   if (micros !== undefined && micros < 0n) throw new InferError('PARAMETER_INVALID', `'timeout' must not be negative, got ${micros}`);
   // A level above the model's count means "default", so clamping huge values loses nothing.
-  return { priority: level > 2n ** 31n ? 2 ** 31 : Number(level), timeoutUs: micros === undefined ? undefined : Number(micros) };
+  return {
+    priority: level > 2n ** 31n ? 2 ** 31 : Number(level),
+    timeoutUs: micros === undefined ? undefined : Number(micros),
+    sequence,
+    emptyFinalResponse: emptyFinal?.value === true,
+  };
 }
 
 function resolveOutputs(request: InferRequest, model: ModelInfo, log: string): string[] {

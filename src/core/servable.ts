@@ -1,5 +1,5 @@
 import type { ExecutionProvider } from './execution.js';
-import type { InferResponse } from './infer-request.js';
+import type { InferResponse, ResponseSink } from './infer-request.js';
 import type { ValidatedRequest } from './request-validation.js';
 import type { ModelStatisticsSnapshot } from './statistics.js';
 
@@ -21,8 +21,12 @@ export interface InstanceStatus {
  * registry. Called on the main thread only.
  */
 export interface Servable {
-  /** Queues a validated request; settles when its response is ready or it fails. */
-  infer(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse>;
+  /**
+   * Queues a validated request; settles when its response is ready or it fails. A
+   * decoupled model's responses go to `sink` as they come, and the promise settles with
+   * the final one.
+   */
+  infer(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse>;
   /** Requests waiting in the scheduler's queue, not yet executing (Triton's pending count). */
   pending(): number;
   instances(): readonly InstanceStatus[];

@@ -1,4 +1,4 @@
-import type { BackendSpec, Executor, ExecutorPool, InstancePlan } from '../core/execution.js';
+import type { BackendSpec, Executor, InstancePlan, InstanceSet } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { InstanceStatus } from '../core/servable.js';
 import { ModelInstance } from './model-instance.js';
@@ -19,9 +19,10 @@ interface Slot {
  * loads only if every instance loads), leases idle ones to the scheduler, and replaces
  * an instance whose worker dies, retrying with back-off. Main thread only.
  */
-export class InstancePool implements ExecutorPool {
+export class InstancePool implements InstanceSet {
   private readonly slots: Slot[];
   private readonly idleListeners: (() => void)[] = [];
+  private readonly failureListeners: ((index: number, name: string) => void)[] = [];
   private stopping = false;
 
   constructor(
@@ -42,9 +43,29 @@ export class InstancePool implements ExecutorPool {
     }
   }
 
+  get instanceCount(): number {
+    return this.slots.length;
+  }
+
   acquire(): Executor | undefined {
     const slot = this.slots.find((s) => !s.leased && s.instance?.isIdle === true);
-    if (slot === undefined) return undefined;
+    return slot === undefined ? undefined : this.lease(slot);
+  }
+
+  isInstanceIdle(index: number): boolean {
+    const slot = this.slots[index];
+    return slot !== undefined && !slot.leased && slot.instance?.isIdle === true;
+  }
+
+  acquireInstance(index: number): Executor | undefined {
+    return this.isInstanceIdle(index) ? this.lease(this.slots[index]!) : undefined;
+  }
+
+  onInstanceFailed(listener: (index: number, name: string) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  private lease(slot: Slot): Executor {
     slot.leased = true;
     const instance = slot.instance!;
     const giveBack = () => {
@@ -116,6 +137,8 @@ export class InstancePool implements ExecutorPool {
     slot.leased = false;
     slot.restarts += 1;
     this.logger.error({ instance: slot.plan.name, reason }, 'model instance failed; starting a replacement');
+    const index = this.slots.indexOf(slot);
+    for (const listener of this.failureListeners) listener(index, slot.plan.name);
     void this.relaunch(slot, 0);
   }
 

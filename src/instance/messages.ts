@@ -23,6 +23,8 @@ export interface RunMessage {
   readonly inputs: readonly BufferTensor[];
   readonly outputNames: readonly string[];
   readonly variant: Variant;
+  /** Run through the backend's runDecoupled: responses come as ResponseMessages. */
+  readonly decoupled: boolean;
 }
 
 export interface StopMessage {
@@ -39,7 +41,7 @@ export interface CrashMessage {
 }
 
 /** Worker -> main. */
-export type FromWorker = ReadyMessage | LoadFailedMessage | ResultMessage | RunFailedMessage | LogMessage;
+export type FromWorker = ReadyMessage | LoadFailedMessage | ResultMessage | RunFailedMessage | ResponseMessage | ResponsesEndMessage | LogMessage;
 
 export interface ReadyMessage {
   readonly type: 'ready';
@@ -64,6 +66,25 @@ export interface RunFailedMessage {
   readonly errorId: ErrorId;
   readonly message: string;
   readonly inputBuffers: readonly ArrayBuffer[];
+}
+
+/**
+ * One response of a decoupled run, for request `index` of its execution (see
+ * DecoupledResponse). May arrive after the run's ResultMessage.
+ */
+export interface ResponseMessage {
+  readonly type: 'response';
+  readonly runId: number;
+  readonly index: number;
+  readonly outputs?: readonly BufferTensor[];
+  readonly error?: { readonly id: ErrorId; readonly message: string };
+  readonly final: boolean;
+}
+
+/** Every request of a decoupled run has sent its final response. */
+export interface ResponsesEndMessage {
+  readonly type: 'responses-end';
+  readonly runId: number;
 }
 
 /** Workers never write to stdout; their log lines go through the main thread's logger. */

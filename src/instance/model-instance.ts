@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { InferError } from '../core/errors.js';
-import type { BackendSpec, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
+import type { BackendSpec, DecoupledResponse, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
 import { instanceWorkerEntry, startWorker } from './start-worker.js';
@@ -29,6 +29,8 @@ export class ModelInstance {
   private onStartupEnd: ((error?: Error) => void) | undefined;
   /** Set by stop() while an execution is still running; called once it has answered. */
   private afterRun: (() => void) | undefined;
+  /** Decoupled runs whose responses are still coming, by run id. */
+  private readonly responders = new Map<number, (response: DecoupledResponse) => void>();
 
   private constructor(
     readonly plan: InstancePlan,
@@ -74,7 +76,9 @@ export class ModelInstance {
     }
     this.state = 'busy';
     const runId = this.nextRunId++;
-    const message: RunMessage = { type: 'run', runId, inputs: request.inputs, outputNames: request.outputNames, variant: request.variant };
+    const decoupled = request.onResponse !== undefined;
+    const message: RunMessage = { type: 'run', runId, inputs: request.inputs, outputNames: request.outputNames, variant: request.variant, decoupled };
+    if (request.onResponse !== undefined) this.responders.set(runId, request.onResponse);
     const transfer = [...new Set(request.inputs.map((t) => t.buffer))];
     return new Promise((resolve, reject) => {
       this.pending = { runId, resolve, reject };
@@ -136,6 +140,17 @@ export class ModelInstance {
         }
         return;
       }
+      case 'response':
+        this.responders.get(message.runId)?.({
+          index: message.index,
+          ...(message.outputs !== undefined ? { outputs: message.outputs } : {}),
+          ...(message.error !== undefined ? { error: message.error } : {}),
+          final: message.final,
+        });
+        return;
+      case 'responses-end':
+        this.responders.delete(message.runId);
+        return;
       case 'log':
         this.logger[message.level]({ instance: this.name }, message.message);
         return;
@@ -155,9 +170,11 @@ export class ModelInstance {
     }
     const pending = this.pending;
     this.pending = undefined;
-    pending?.reject(
-      new InferError('INSTANCE_FAILED', `model instance '${this.name}' failed while running this request (${reason}); the instance is being replaced`),
-    );
+    const message = `model instance '${this.name}' failed while running this request (${reason}); the instance is being replaced`;
+    pending?.reject(new InferError('INSTANCE_FAILED', message));
+    // Decoupled requests whose responses were still coming get no more of them.
+    for (const respond of this.responders.values()) respond({ index: -1, error: { id: 'INSTANCE_FAILED', message }, final: true });
+    this.responders.clear();
     this.failureListener?.(reason);
   }
 }

@@ -4,7 +4,8 @@
  * main thread's event loop.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createBackend, type ModelBackend } from '../backend/model-backend.js';
+import { createBackend } from '../backend/create-backend.js';
+import type { ModelBackend, ResponseSender } from '../backend/model-backend.js';
 import { nowMs } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
@@ -21,6 +22,10 @@ async function handleRun(session: ModelBackend, message: RunMessage): Promise<vo
   const inputBuffers = uniqueBuffers(message.inputs.map((t) => t.buffer));
   const start = nowMs();
   try {
+    if (message.decoupled) {
+      await handleDecoupledRun(session, message, inputBuffers, start);
+      return;
+    }
     const { outputs, computeEnd } = await session.run(message.inputs, message.outputNames, message.variant);
     const compute = { start, end: computeEnd };
     const outputBuffers = uniqueBuffers(outputs.map((t) => t.buffer));
@@ -39,6 +44,33 @@ async function handleRun(session: ModelBackend, message: RunMessage): Promise<vo
       inputBuffers,
     );
   }
+}
+
+/**
+ * A decoupled run: responses go out as the backend sends them, each with its buffers
+ * transferred; the result (no outputs) goes when the execution returns, and
+ * `responses-end` once every request has had its final response.
+ */
+async function handleDecoupledRun(session: ModelBackend, message: RunMessage, inputBuffers: ArrayBuffer[], start: number): Promise<void> {
+  if (session.runDecoupled === undefined) throw new InferError('INTERNAL', 'this backend cannot run a decoupled model');
+  const runId = message.runId;
+  const responses: ResponseSender = {
+    send(index, outputs, final) {
+      post({ type: 'response', runId, index, ...(outputs !== undefined ? { outputs } : {}), final }, uniqueBuffers((outputs ?? []).map((t) => t.buffer)));
+    },
+    fail(index, error) {
+      post({ type: 'response', runId, index, error: { id: error.id, message: error.message }, final: true });
+    },
+  };
+  const { computeEnd, responsesDone } = await session.runDecoupled(message.inputs, message.outputNames, responses);
+  void responsesDone.then(
+    () => post({ type: 'responses-end', runId }),
+    (err: unknown) => {
+      responses.fail(0, InferError.from(err));
+      post({ type: 'responses-end', runId });
+    },
+  );
+  post({ type: 'result', runId, outputs: [], inputBuffers, compute: { start, end: computeEnd } }, inputBuffers);
 }
 
 function uniqueBuffers(buffers: ArrayBuffer[]): ArrayBuffer[] {

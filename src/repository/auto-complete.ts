@@ -2,6 +2,7 @@ import { ModelDynamicBatching, ModelInput, ModelOutput, ModelTensorReshape, type
 import type { OnnxMetadata, OnnxTensorInfo } from '../onnx/onnx-metadata.js';
 import { toConfigDataType } from './config-data-type.js';
 import { ModelConfigError } from './config-error.js';
+import { sequenceControls, sequenceStates } from './sequence-config.js';
 
 /** Platform and backend names Nereid serves. */
 export const ONNX_PLATFORM = 'onnxruntime_onnx';
@@ -9,6 +10,8 @@ export const ONNX_BACKEND = 'onnxruntime';
 export const ONNX_MODEL_FILENAME = 'model.onnx';
 /** Triton's identity backend: outputs are the inputs, paired in config order. */
 export const IDENTITY_BACKEND = 'identity';
+/** Triton's repeat example backend: a decoupled model sending one response per element of IN. */
+export const REPEAT_BACKEND = 'repeat';
 
 /**
  * Fills the fields every model needs before its files are read, as Triton's core does:
@@ -62,11 +65,13 @@ export function completeFromOnnx(config: ModelConfig, onnx: OnnxMetadata, defaul
     );
   }
   const batching = config.maxBatchSize > 0;
+  // The sequence batcher feeds control and state inputs itself; clients never send them.
+  const fed = new Set([...sequenceControls(config).map((c) => c.name), ...sequenceStates(config).flatMap((s) => [s.inputName, s.outputName])]);
   if (config.input.length === 0) {
-    config.input = onnx.inputs.map((t) => ModelInput.fromPartial({ name: t.name, ...tensorFields(config.name, t, batching) }));
+    config.input = onnx.inputs.filter((t) => !fed.has(t.name)).map((t) => ModelInput.fromPartial({ name: t.name, ...tensorFields(config.name, t, batching) }));
   }
   if (config.output.length === 0) {
-    config.output = onnx.outputs.map((t) => ModelOutput.fromPartial({ name: t.name, ...tensorFields(config.name, t, batching) }));
+    config.output = onnx.outputs.filter((t) => !fed.has(t.name)).map((t) => ModelOutput.fromPartial({ name: t.name, ...tensorFields(config.name, t, batching) }));
   }
   return warnings;
 }

@@ -1,4 +1,4 @@
-import type { InferResponse } from '../core/infer-request.js';
+import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 import type { Servable } from '../core/servable.js';
 
@@ -16,9 +16,9 @@ export class DrainingServable implements Servable {
 
   constructor(private readonly inner: Servable) {}
 
-  infer(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse> {
+  infer(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
     this.inFlight += 1;
-    return this.inner.infer(request, signal).finally(() => {
+    return this.inner.infer(request, signal, sink).finally(() => {
       this.inFlight -= 1;
       if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
     });

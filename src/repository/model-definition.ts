@@ -11,6 +11,7 @@ import { planInstances } from './instance-plan.js';
 import type { ModelSource } from './model-source.js';
 import { normalizeModelConfig } from './normalize-config.js';
 import { readPrecisionConfig, type PrecisionConfig } from './precision-config.js';
+import { readInitialStates } from './sequence-config.js';
 import { validateModelConfig } from './validate-config.js';
 import { selectVersions } from './version-policy.js';
 
@@ -36,6 +37,8 @@ export interface ModelDefinition {
   readonly warnings: readonly string[];
   /** Precision variants to build and serve; undefined serves fp32 only. */
   readonly precision: PrecisionConfig | undefined;
+  /** Sequence models: the bytes of initial_state data files, by state input name. */
+  readonly initialStates: ReadonlyMap<string, Uint8Array>;
 }
 
 /**
@@ -69,7 +72,8 @@ export async function loadModelDefinition(source: ModelSource, options: Definiti
   validateModelConfig(config);
   const instances = planInstances(config, options.devices);
   const precision = readPrecisionConfig(config, source.dir);
-  return { name: source.name, config, versions, instances, modelPath, warnings, precision };
+  const initialStates = await readInitialStates(config, source.dir);
+  return { name: source.name, config, versions, instances, modelPath, warnings, precision, initialStates };
 }
 
 /** Reads a version's ONNX interface, turning file problems into a reason for the model. */

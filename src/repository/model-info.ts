@@ -12,6 +12,7 @@ export function modelInfoFromConfig(config: ModelConfig, version: number): Model
     maxBatchSize: config.maxBatchSize,
     inputs: config.input.map((t) => tensorSpec(t, t.optional)),
     outputs: config.output.map((t) => tensorSpec(t, false)),
+    ...(config.modelTransactionPolicy?.decoupled === true ? { decoupled: true } : {}),
   };
 }
 

@@ -7,12 +7,16 @@ import {
   type ModelConfig,
 } from '../generated/model_config.js';
 import type { DeviceInventory } from '../core/execution.js';
-import { IDENTITY_BACKEND, ONNX_BACKEND } from './auto-complete.js';
+import { IDENTITY_BACKEND, ONNX_BACKEND, REPEAT_BACKEND } from './auto-complete.js';
+
+/** Triton's default max_sequence_idle_microseconds (SEQUENCE_IDLE_DEFAULT_MICROSECONDS). */
+export const SEQUENCE_IDLE_DEFAULT_US = 1_000_000n;
 
 /**
  * Fills the defaults Triton's core fills, so that ModelConfig returns the config the
  * server really uses: version policy `latest { num_versions: 1 }`, preferred batch size
- * `[max_batch_size]` for dynamic batching, pinned-memory flags, and instance groups
+ * `[max_batch_size]` for dynamic batching and the sequence batcher's oldest strategy,
+ * max_sequence_idle_microseconds 1 s, pinned-memory flags, and instance groups
  * (one group when none is given, names `<model>_<index>`, KIND_AUTO resolved against the
  * machine, count 2 on CPU for ONNX Runtime and 1 otherwise, every GPU when `gpus` is
  * empty). Mutates and returns `config`.
@@ -25,12 +29,18 @@ export function normalizeModelConfig(config: ModelConfig, devices: DeviceInvento
   if (scheduling?.$case === 'dynamicBatching' && scheduling.value.preferredBatchSize.length === 0 && config.maxBatchSize > 0) {
     scheduling.value.preferredBatchSize = [config.maxBatchSize];
   }
+  if (scheduling?.$case === 'sequenceBatching') {
+    const batching = scheduling.value;
+    if (batching.maxSequenceIdleMicroseconds === 0n) batching.maxSequenceIdleMicroseconds = SEQUENCE_IDLE_DEFAULT_US;
+    const oldest = batching.strategyChoice?.$case === 'oldest' ? batching.strategyChoice.value : undefined;
+    if (oldest !== undefined && oldest.preferredBatchSize.length === 0 && config.maxBatchSize > 0) oldest.preferredBatchSize = [config.maxBatchSize];
+  }
   config.optimization ??= ModelOptimizationPolicy.fromPartial({});
   config.optimization.inputPinnedMemory ??= ModelOptimizationPolicy_PinnedMemoryBuffer.fromPartial({ enable: true });
   config.optimization.outputPinnedMemory ??= ModelOptimizationPolicy_PinnedMemoryBuffer.fromPartial({ enable: true });
 
   if (config.instanceGroup.length === 0) config.instanceGroup = [ModelInstanceGroup.fromPartial({})];
-  const gpusUsable = devices.gpuIds.length > 0 && devices.providers.cuda.available && config.backend !== IDENTITY_BACKEND;
+  const gpusUsable = devices.gpuIds.length > 0 && devices.providers.cuda.available && config.backend !== IDENTITY_BACKEND && config.backend !== REPEAT_BACKEND;
   config.instanceGroup.forEach((group, index) => {
     if (group.name === '') group.name = `${config.name}_${index}`;
     if (group.kind === Kind.KIND_AUTO) {

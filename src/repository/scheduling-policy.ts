@@ -1,12 +1,16 @@
 import type { QueuePolicy, SchedulingPolicy } from '../core/batching-policy.js';
 import { ModelQueuePolicy_TimeoutAction, type ModelConfig, type ModelQueuePolicy } from '../generated/model_config.js';
+import { sequencePolicy } from './sequence-config.js';
 
 /**
- * The scheduler a normalized, validated config asks for: the dynamic batcher when the
- * model batches and has a dynamic_batching block, else Triton's default FIFO scheduler.
+ * The scheduler a normalized, validated config asks for: the sequence batcher for a
+ * sequence_batching block (batching or not, as in Triton; `initialStates` holds the
+ * bytes of its initial_state data files), the dynamic batcher when the model batches and
+ * has a dynamic_batching block, else Triton's default FIFO scheduler.
  */
-export function schedulingPolicyFromConfig(config: ModelConfig): SchedulingPolicy {
+export function schedulingPolicyFromConfig(config: ModelConfig, initialStates: ReadonlyMap<string, Uint8Array> = new Map()): SchedulingPolicy {
   const scheduling = config.schedulingChoice;
+  if (scheduling?.$case === 'sequenceBatching') return { kind: 'sequence', ...sequencePolicy(config, initialStates) };
   if (config.maxBatchSize === 0 || scheduling?.$case !== 'dynamicBatching') return { kind: 'fifo' };
   const batching = scheduling.value;
   const levels = Number(batching.priorityLevels);

@@ -6,9 +6,10 @@ import {
   type ModelOutput,
 } from '../generated/model_config.js';
 import type { OnnxMetadata, OnnxTensorInfo } from '../onnx/onnx-metadata.js';
-import { IDENTITY_BACKEND, ONNX_BACKEND, ONNX_PLATFORM } from './auto-complete.js';
+import { IDENTITY_BACKEND, ONNX_BACKEND, ONNX_PLATFORM, REPEAT_BACKEND } from './auto-complete.js';
 import { configDataTypeName, toProtocolDataType } from './config-data-type.js';
 import { ModelConfigError } from './config-error.js';
+import { checkSequenceAgainstOnnx, checkSequenceBatching, sequenceControls, sequenceStates } from './sequence-config.js';
 
 /**
  * Checks a normalized config on its own: what Nereid can serve, and Triton's structural
@@ -21,10 +22,11 @@ export function validateModelConfig(config: ModelConfig): void {
   };
   const onnx = config.backend === ONNX_BACKEND && config.platform === ONNX_PLATFORM;
   const identity = config.backend === IDENTITY_BACKEND && config.platform === '';
-  if (!onnx && !identity) {
+  const repeat = config.backend === REPEAT_BACKEND && config.platform === '';
+  if (!onnx && !identity && !repeat) {
     fail(
       `unsupported platform '${config.platform}' / backend '${config.backend}'; Nereid serves ONNX models ` +
-        `(platform "${ONNX_PLATFORM}", backend "${ONNX_BACKEND}") and the "${IDENTITY_BACKEND}" backend`,
+        `(platform "${ONNX_PLATFORM}", backend "${ONNX_BACKEND}") and the "${IDENTITY_BACKEND}" and "${REPEAT_BACKEND}" backends`,
     );
   }
   if (config.maxBatchSize < 0) fail("'max_batch_size' must be non-negative value");
@@ -33,7 +35,11 @@ export function validateModelConfig(config: ModelConfig): void {
   checkTensors('input', config.input, fail);
   checkTensors('output', config.output, fail);
   const scheduling = config.schedulingChoice;
-  if (scheduling?.$case === 'sequenceBatching') fail('sequence_batching is not supported');
+  if (scheduling?.$case === 'sequenceBatching') {
+    sequenceControls(config);
+    sequenceStates(config);
+    checkSequenceBatching(config);
+  }
   if (scheduling?.$case === 'ensembleScheduling') fail('ensemble_scheduling is not supported');
   if (scheduling?.$case === 'dynamicBatching') {
     const batching = scheduling.value;
@@ -50,8 +56,11 @@ export function validateModelConfig(config: ModelConfig): void {
       if (level < 1n || level > levels) fail(`dynamic_batching priority_queue_policy level ${level} must be between 1 and priority_levels ${levels}`);
     }
   }
-  if (config.modelTransactionPolicy?.decoupled === true) fail('decoupled transaction policy is not supported');
+  if (config.modelTransactionPolicy?.decoupled === true && !repeat) {
+    fail(`decoupled transaction policy needs a backend that sends several responses per request; of Nereid's backends only "${REPEAT_BACKEND}" does`);
+  }
   if (identity) checkIdentityPairs(config, fail);
+  if (repeat) checkRepeatModel(config, fail);
   const policy = config.versionPolicy?.policyChoice;
   if (policy?.$case === 'latest' && policy.value.numVersions < 1) fail('version_policy latest must keep num_versions >= 1');
   for (const group of config.instanceGroup) {
@@ -99,6 +108,48 @@ function checkIdentityPairs(config: ModelConfig, fail: (message: string) => neve
   }
 }
 
+/**
+ * The repeat backend's checks (Triton's ValidateModelConfig in repeat.cc, same texts):
+ * no batching, inputs IN (INT32 [N]), DELAY (UINT32, IN's dims) and WAIT (UINT32 [1]),
+ * outputs OUT (INT32 [1]) and IDX (UINT32 [1]), in that order; and, as it sends several
+ * responses per request, a decoupled transaction policy.
+ */
+function checkRepeatModel(config: ModelConfig, fail: (message: string) => never): void {
+  if (config.modelTransactionPolicy?.decoupled !== true) fail('the repeat backend sends several responses per request, so it needs model_transaction_policy { decoupled: true }');
+  if (config.maxBatchSize !== 0) fail('repeat backend only supports models with max_batch_size == 0');
+  if (config.input.length !== 3) fail(`expected 3 inputs, got ${config.input.length}`);
+  if (config.output.length !== 2) fail(`expected 2 outputs, got ${config.output.length}`);
+  const [input, delay, wait] = config.input as [ModelInput, ModelInput, ModelInput];
+  const [out, idx] = config.output as [ModelOutput, ModelOutput];
+  const names: [ModelInput | ModelOutput, string, string][] = [
+    [input, 'IN', 'first input'],
+    [delay, 'DELAY', 'second input'],
+    [wait, 'WAIT', 'third input'],
+    [out, 'OUT', 'first output'],
+    [idx, 'IDX', 'second output'],
+  ];
+  for (const [tensor, name, which] of names) if (tensor.name !== name) fail(`expected ${which} tensor name to be ${name}, got ${tensor.name}`);
+  const shape = (t: ModelInput | ModelOutput) => `[${t.dims.join(',')}]`;
+  if (input.dims.length !== 1) fail(`expected IN shape to have one dimension, got ${shape(input)}`);
+  if (shape(input) !== shape(delay)) fail(`expected IN and DELAY shape to match, got ${shape(input)} and ${shape(delay)}`);
+  for (const [tensor, name] of [[wait, 'WAIT'], [out, 'OUT'], [idx, 'IDX']] as const) {
+    if (shape(tensor) !== '[1]') fail(`expected ${name} shape to be [1], got ${shape(tensor)}`);
+  }
+  const types: [ModelInput | ModelOutput, string, DataType][] = [
+    [input, 'IN', DataType.TYPE_INT32],
+    [delay, 'DELAY', DataType.TYPE_UINT32],
+    [wait, 'WAIT', DataType.TYPE_UINT32],
+    [out, 'OUT', DataType.TYPE_INT32],
+    [idx, 'IDX', DataType.TYPE_UINT32],
+  ];
+  for (const [tensor, name, type] of types) {
+    if (tensor.dataType !== type) fail(`expected ${name} datatype to be ${configDataTypeName(type).slice(5)}, got ${configDataTypeName(tensor.dataType)}`);
+  }
+  for (const group of config.instanceGroup) {
+    if (group.kind !== Kind.KIND_CPU) fail(`instance group '${group.name}': the repeat backend runs on CPU only (KIND_CPU)`);
+  }
+}
+
 function product(dims: readonly bigint[]): bigint {
   return dims.reduce((a, b) => a * b, 1n);
 }
@@ -126,11 +177,13 @@ export function validateAgainstOnnx(config: ModelConfig, onnx: OnnxMetadata): vo
       checkTensorAgainstOnnx(config, kind, tensor, actual!, fail);
     }
     if (kind === 'input') {
+      const fed = new Set([...sequenceControls(config).map((c) => c.name), ...sequenceStates(config).map((s) => s.inputName)]);
       for (const name of graphNames) {
-        if (!configured.some((t) => t.name === name)) fail(`ONNX model input '${name}' is missing from the configuration`);
+        if (!configured.some((t) => t.name === name) && !fed.has(name)) fail(`ONNX model input '${name}' is missing from the configuration`);
       }
     }
   }
+  checkSequenceAgainstOnnx(config, onnx);
 }
 
 function checkTensorAgainstOnnx(

@@ -5,7 +5,7 @@ import type { ModelInfo } from '../core/model-info.js';
 import type { PrecisionChoice, PrecisionReport, Variant, VariantBuildJob, VariantBuildResult } from '../core/precision.js';
 import type { Servable } from '../core/servable.js';
 import type { ModelConfig } from '../generated/model_config.js';
-import { IDENTITY_BACKEND } from './auto-complete.js';
+import { IDENTITY_BACKEND, REPEAT_BACKEND } from './auto-complete.js';
 import { ModelConfigError } from './config-error.js';
 import { DrainingServable } from './draining-servable.js';
 import { readMetadata, type DefinitionOptions, type ModelDefinition } from './model-definition.js';
@@ -72,7 +72,7 @@ export class VersionBuilder {
       info = { ...info, precision: variants.choice };
       config = { ...config, parameters: { ...config.parameters, ...variants.parameters } };
     }
-    const scheduling = schedulingPolicyFromConfig(config);
+    const scheduling = schedulingPolicyFromConfig(config, definition.initialStates);
     if (scheduling.kind === 'fifo' && config.schedulingChoice?.$case === 'dynamicBatching') {
       logger.warn('dynamic_batching has no effect with max_batch_size 0 (the model does not batch); requests are scheduled first in, first out');
     }
@@ -132,6 +132,7 @@ export class VersionBuilder {
     if (config.backend === IDENTITY_BACKEND) {
       return { kind: 'identity', outputToInput: Object.fromEntries(config.output.map((o, i) => [o.name, config.input[i]!.name])) };
     }
+    if (config.backend === REPEAT_BACKEND) return { kind: 'repeat' };
     const modelPath = definition.modelPath(version);
     validateAgainstOnnx(config, await readMetadata(definition.name, modelPath));
     return { kind: 'onnxruntime', modelPath };

@@ -3,7 +3,7 @@ import type { Executor } from '../core/execution.js';
 import { precisionOf } from '../core/precision.js';
 import type { Logger } from '../core/logger.js';
 import type { ExecutionObserver } from '../core/telemetry.js';
-import type { Batch } from './batch.js';
+import type { RunnableBatch } from './runnable-batch.js';
 import type { Clock } from './clock.js';
 import type { StagingPool } from './staging-pool.js';
 import type { StatisticsRecorder } from './statistics-recorder.js';
@@ -26,7 +26,7 @@ export class BatchRunner {
   ) {}
 
   /** Runs `batch` on `executor`; never rejects (failures settle the batch's requests). */
-  async run(executor: Executor, batch: Batch): Promise<void> {
+  async run(executor: Executor, batch: RunnableBatch): Promise<void> {
     this.running += 1;
     const dispatchAt = this.clock.now();
     try {

@@ -1,18 +1,22 @@
 import type { BufferTensor, ExecutionRequest, ExecutionResult } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
 import type { InferResponse } from '../core/infer-request.js';
-import type { ModelInfo, TensorSpec } from '../core/model-info.js';
-import { elementCount, sliceBytesElements, type Tensor } from '../core/tensor.js';
+import type { ModelInfo } from '../core/model-info.js';
+import type { Tensor } from '../core/tensor.js';
+import { decoupledResponses } from './decoupled-responses.js';
+import { sliceOutput } from './output-slice.js';
 import type { PendingRequest } from './pending-request.js';
+import type { RunnableBatch } from './runnable-batch.js';
 import type { StagingPool } from './staging-pool.js';
 
 /**
  * Requests that run together in one model execution. `assemble` copies each request's
  * inputs once into pooled staging buffers (the only copy on the way in); `complete`
- * splits the outputs back into per-request views, in each request's output order.
+ * splits the outputs back into per-request views, in each request's output order. A
+ * decoupled model's responses go to its requests as they come (decoupled-responses.ts).
  * All requests share the model's non-batch input shapes; the schedulers guarantee it.
  */
-export class Batch {
+export class Batch implements RunnableBatch {
   readonly model: ModelInfo;
   /** Items across all requests (sum of batch sizes). */
   readonly size: number;
@@ -43,6 +47,7 @@ export class Batch {
     });
     const wanted = new Set(this.entries.flatMap((e) => e.request.outputNames));
     const outputNames = this.model.outputs.map((o) => o.name).filter((name) => wanted.has(name));
+    if (this.model.decoupled === true) return { inputs, outputNames, variant: first.variant, onResponse: decoupledResponses(this.entries) };
     return { inputs, outputNames, variant: first.variant };
   }
 
@@ -51,6 +56,8 @@ export class Batch {
    * those (a request cancelled while the batch ran is skipped, its result dropped).
    */
   complete(result: ExecutionResult): PendingRequest[] {
+    // A decoupled model's requests settle with their final response, which may come later.
+    if (this.model.decoupled === true) return this.entries.filter((entry) => !entry.isSettled);
     const outputs = new Map(result.outputs.map((o) => [o.name, o]));
     const answered: PendingRequest[] = [];
     let start = 0;
@@ -60,7 +67,7 @@ export class Batch {
         const tensors = entry.request.outputNames.map((name) => {
           const output = outputs.get(name);
           if (output === undefined) throw new InferError('BACKEND_ERROR', `model returned no output '${name}'`);
-          return this.slice(output, start, count);
+          return sliceOutput(this.model, output, start, count, this.size);
         });
         entry.succeed(this.response(entry, tensors));
         answered.push(entry);
@@ -79,31 +86,4 @@ export class Batch {
     const request = entry.request.request;
     return { id: request.id, modelName: this.model.name, modelVersion: String(this.model.version), outputs };
   }
-
-  private slice(output: BufferTensor, start: number, count: number): Tensor {
-    const all = new Uint8Array(output.buffer, output.byteOffset, output.byteLength);
-    const spec = this.model.outputs.find((o) => o.name === output.name);
-    const batching = this.model.maxBatchSize > 0;
-    if (!batching || this.size === 0) {
-      return { name: output.name, datatype: output.datatype, shape: responseShape(output.shape, spec, batching, count), data: all };
-    }
-    let data: Uint8Array;
-    if (output.datatype === 'BYTES') {
-      const perItem = elementCount(output.shape) / this.size;
-      data = sliceBytesElements(all, start * perItem, count * perItem);
-    } else {
-      const perItem = output.byteLength / this.size;
-      data = all.subarray(start * perItem, (start + count) * perItem);
-    }
-    return { name: output.name, datatype: output.datatype, shape: responseShape(output.shape, spec, batching, count), data };
-  }
-}
-
-/**
- * The shape a client sees: the batch dim replaced by the request's own count, and the
- * config dims instead of the model's when the config reshapes the output.
- */
-function responseShape(modelShape: readonly number[], spec: TensorSpec | undefined, batching: boolean, count: number): number[] {
-  const itemShape = spec?.reshape !== undefined && !spec.dims.includes(-1) ? spec.dims : batching ? modelShape.slice(1) : modelShape;
-  return batching ? [count, ...itemShape] : [...itemShape];
 }

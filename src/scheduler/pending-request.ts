@@ -1,5 +1,5 @@
 import { InferError } from '../core/errors.js';
-import type { InferResponse } from '../core/infer-request.js';
+import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 import type { Clock } from './clock.js';
 
@@ -13,6 +13,8 @@ export interface PendingRequestOptions {
   onAbort(pending: PendingRequest): void;
   /** Runs once when the request fails, for statistics. */
   onFailed?(pending: PendingRequest, err: InferError): void;
+  /** Decoupled models: where the request's responses go (see `respond`). */
+  readonly sink?: ResponseSink | undefined;
 }
 
 /**
@@ -61,6 +63,20 @@ export class PendingRequest {
 
   succeed(response: InferResponse): void {
     if (this.finish()) this.options.resolve(response);
+  }
+
+  /**
+   * One response of a decoupled request: handed to the sink, unless the request already
+   * settled (cancelled); the final one also settles the request, with an empty response
+   * when the model sent only the final flag.
+   */
+  respond(response: InferResponse | undefined, final: boolean): void {
+    if (this.settled) return;
+    this.options.sink?.(response, final);
+    if (!final) return;
+    const request = this.request.request;
+    const model = this.request.model;
+    this.succeed(response ?? { id: request.id, modelName: model.name, modelVersion: String(model.version), outputs: [] });
   }
 
   fail(err: InferError): void {

@@ -1,4 +1,4 @@
-import type { InferResponse } from '../core/infer-request.js';
+import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 
 /**
@@ -9,9 +9,10 @@ export interface Scheduler {
   /**
    * Queues a request. Settles with its response, or with an InferError. If `signal`
    * aborts while the request is still queued, it is removed and never computed; its
-   * reason (an InferError) is the rejection.
+   * reason (an InferError) is the rejection. A decoupled model's responses go to `sink`
+   * as they come; the promise then settles with the final one.
    */
-  enqueue(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse>;
+  enqueue(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse>;
   /** Requests waiting in the queue, not yet handed to an instance. */
   pending(): number;
   /** Rejects queued requests with SERVER_STOPPING and waits for running ones. */

@@ -1,9 +1,11 @@
 import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { HealthService } from '../../generated/health.js';
 import { healthService } from './health-service.js';
+import { onHttp2Sessions } from './http2-sessions.js';
 import { widenReceiveWindow } from './http2-window.js';
 import { inferHandler } from './infer-handler.js';
 import { metadataHandlers } from './metadata-handlers.js';
+import { applyPingPolicy } from './ping-policy.js';
 import { addReflection } from './reflection.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { InferenceServiceDefinition } from './service-definitions.js';
@@ -11,6 +13,7 @@ import { settingsHandlers } from './settings-handlers.js';
 import { sharedMemoryHandlers } from './shared-memory-handlers.js';
 import { statisticsHandler } from './statistics-handler.js';
 import type { ServiceContext } from './service-context.js';
+import { TlsCertificates, type TlsFiles } from './tls-credentials.js';
 import { unimplementedHandlers } from './unimplemented-handlers.js';
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -19,11 +22,19 @@ const INT32_MAX = 2 ** 31 - 1;
 export interface GrpcOptions {
   readonly address: string;
   readonly port: number;
-  /** Triton-compatible keepalive: first ping after this many ms without activity. */
+  /** Triton-compatible keepalive: a ping this many ms after the last answer (ping-policy.ts). */
   readonly keepaliveTimeMs: number;
   readonly keepaliveTimeoutMs: number;
+  readonly keepalivePermitWithoutCalls: boolean;
+  readonly http2MaxPingsWithoutData: number;
+  readonly http2MinRecvPingIntervalWithoutDataMs: number;
+  readonly http2MaxPingStrikes: number;
   /** Close connections after this long (0 = never), so meshes rebalance long-lived clients. */
   readonly maxConnectionAgeMs: number;
+  /** How long calls may outlive the maximum age before the connection is cut; undefined = no limit. */
+  readonly maxConnectionAgeGraceMs: number | undefined;
+  /** TLS certificate files; undefined = plain text. */
+  readonly tls: TlsFiles | undefined;
   /** HTTP/2 receive window per stream and connection, in bytes (0 = HTTP/2's 64 KiB). */
   readonly receiveWindowBytes: number;
 }
@@ -35,6 +46,7 @@ export interface GrpcOptions {
 export class GrpcEndpoint {
   private readonly server: Server;
   private readonly health: ReturnType<typeof healthService>;
+  private tls: TlsCertificates | undefined;
 
   constructor(
     private readonly context: ServiceContext,
@@ -43,9 +55,9 @@ export class GrpcEndpoint {
     const channelOptions: ChannelOptions = {
       'grpc.max_receive_message_length': INT32_MAX,
       'grpc.max_send_message_length': INT32_MAX,
-      'grpc.keepalive_time_ms': options.keepaliveTimeMs,
-      'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+      // Keepalive is ping-policy.ts's (grpc-js's own cannot skip idle connections or count strikes).
       ...(options.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs } : {}),
+      ...(options.maxConnectionAgeGraceMs !== undefined ? { 'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs } : {}),
     };
     this.server = new Server(channelOptions);
     this.server.addService(InferenceServiceDefinition, {
@@ -62,21 +74,36 @@ export class GrpcEndpoint {
     addReflection(this.server);
   }
 
-  /** Binds and starts serving; resolves with the bound port (useful with port 0). */
-  listen(): Promise<number> {
+  /**
+   * Binds and starts serving; resolves with the bound port (useful with port 0). With TLS,
+   * reads the certificate files first (rejecting with the reason) and then watches them.
+   */
+  async listen(): Promise<number> {
     const target = `${this.options.address.includes(':') ? `[${this.options.address}]` : this.options.address}:${this.options.port}`;
-    return new Promise((resolve, reject) => {
-      this.server.bindAsync(target, ServerCredentials.createInsecure(), (err, port) => {
-        if (err !== null) {
-          reject(new Error(`cannot listen for gRPC on ${target}: ${err.message}`));
-          return;
-        }
-        if (!widenReceiveWindow(this.server, this.options.receiveWindowBytes)) {
-          this.context.logger.warn('could not widen the HTTP/2 receive window (grpc-js internals changed); large requests will be slower');
-        }
-        resolve(port);
+    const { tls } = this.options;
+    if (tls !== undefined) this.tls = await TlsCertificates.load(tls, this.context.logger.child({ component: 'tls' }));
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(target, this.tls?.credentials ?? ServerCredentials.createInsecure(), (err, bound) => {
+        if (err !== null) reject(new Error(`cannot listen for gRPC on ${target}: ${err.message}`));
+        else resolve(bound);
       });
     });
+    if (!widenReceiveWindow(this.server, this.options.receiveWindowBytes)) {
+      this.context.logger.warn('could not widen the HTTP/2 receive window (grpc-js internals changed); large requests will be slower');
+    }
+    const pingOptions = {
+      keepaliveTimeMs: this.options.keepaliveTimeMs,
+      keepaliveTimeoutMs: this.options.keepaliveTimeoutMs,
+      permitWithoutCalls: this.options.keepalivePermitWithoutCalls,
+      maxPingsWithoutData: this.options.http2MaxPingsWithoutData,
+      minRecvPingIntervalWithoutDataMs: this.options.http2MinRecvPingIntervalWithoutDataMs,
+      maxPingStrikes: this.options.http2MaxPingStrikes,
+    };
+    if (!onHttp2Sessions(this.server, (session) => applyPingPolicy(session, pingOptions))) {
+      this.context.logger.warn('could not apply the keepalive and ping policy (grpc-js internals changed); connections get no keepalive pings');
+    }
+    this.tls?.watch();
+    return port;
   }
 
   /**
@@ -84,6 +111,7 @@ export class GrpcEndpoint {
    * `graceMs`; then cancels whatever is left. Resolves true when everything drained in time.
    */
   async close(graceMs: number): Promise<boolean> {
+    this.tls?.stop();
     this.health.endWatches();
     const graceful = new Promise<boolean>((resolve) => this.server.tryShutdown(() => resolve(true)));
     let timer: NodeJS.Timeout | undefined;

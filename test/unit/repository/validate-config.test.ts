@@ -77,17 +77,17 @@ describe('validateModelConfig', () => {
     rejects(
       simple({ platform: 'tensorflow_savedmodel', backend: 'tensorflow' }),
       "model 'simple': unsupported platform 'tensorflow_savedmodel' / backend 'tensorflow'; Nereid serves ONNX models " +
-        '(platform "onnxruntime_onnx", backend "onnxruntime") and the "identity" backend',
+        '(platform "onnxruntime_onnx", backend "onnxruntime") and the "identity" and "repeat" backends',
     );
     rejects(
       simple({ platform: '' }),
       "model 'simple': unsupported platform '' / backend 'onnxruntime'; Nereid serves ONNX models " +
-        '(platform "onnxruntime_onnx", backend "onnxruntime") and the "identity" backend',
+        '(platform "onnxruntime_onnx", backend "onnxruntime") and the "identity" and "repeat" backends',
     );
     rejects(
       identity({ platform: 'onnxruntime_onnx' }),
       "model 'echo': unsupported platform 'onnxruntime_onnx' / backend 'identity'; Nereid serves ONNX models " +
-        '(platform "onnxruntime_onnx", backend "onnxruntime") and the "identity" backend',
+        '(platform "onnxruntime_onnx", backend "onnxruntime") and the "identity" and "repeat" backends',
     );
   });
 
@@ -143,11 +143,8 @@ describe('validateModelConfig', () => {
   });
 
   describe('scheduling', () => {
-    it('rejects sequence batching and ensembles', () => {
-      rejects(
-        simple({ schedulingChoice: { $case: 'sequenceBatching', value: ModelSequenceBatching.fromPartial({}) } }),
-        "model 'simple': sequence_batching is not supported",
-      );
+    it('accepts sequence batching (checked in sequence-config.test.ts) and rejects ensembles', () => {
+      assert.doesNotThrow(() => validateModelConfig(simple({ schedulingChoice: { $case: 'sequenceBatching', value: ModelSequenceBatching.fromPartial({}) } })));
       rejects(
         simple({ schedulingChoice: { $case: 'ensembleScheduling', value: ModelEnsembling.fromPartial({}) } }),
         "model 'simple': ensemble_scheduling is not supported",
@@ -171,8 +168,11 @@ describe('validateModelConfig', () => {
       }
     });
 
-    it('rejects a decoupled transaction policy', () => {
-      rejects(simple({ modelTransactionPolicy: { decoupled: true } }), "model 'simple': decoupled transaction policy is not supported");
+    it('rejects a decoupled transaction policy on an ONNX model: only the repeat backend sends several responses', () => {
+      rejects(
+        simple({ modelTransactionPolicy: { decoupled: true } }),
+        `model 'simple': decoupled transaction policy needs a backend that sends several responses per request; of Nereid's backends only "repeat" does`,
+      );
       assert.doesNotThrow(() => validateModelConfig(simple({ modelTransactionPolicy: { decoupled: false } })));
     });
   });

@@ -26,8 +26,8 @@ export async function createServable(spec: ServableSpec, logger: Logger, observe
   const runner = new BatchRunner(new StagingPool(STAGING_POOL_BYTES), stats, systemClock, logger, observer);
   const scheduler: Scheduler =
     spec.scheduling.kind === 'dynamic'
-      ? new DynamicBatcher(pool, runner, spec.scheduling, stats, systemClock)
-      : new FifoScheduler(pool, runner, stats, systemClock);
+      ? new DynamicBatcher(pool, runner, spec.scheduling, stats, systemClock, spec.queue)
+      : new FifoScheduler(pool, runner, stats, systemClock, spec.queue);
   return {
     infer: (request, signal) => scheduler.enqueue(request, signal),
     pending: () => scheduler.pending(),

@@ -92,6 +92,7 @@ export class NereidServer implements ServerState {
         telemetry: tracing,
         traceControl: traceSettings,
         logControl,
+        requestLimits: config.limits.request,
       },
       config.grpc,
     );
@@ -138,7 +139,13 @@ export class NereidServer implements ServerState {
     };
     registry = new ModelRegistry({
       repositories: config.modelRepositories,
-      definition: { autoComplete: config.autoCompleteConfig, defaultMaxBatchSize: config.defaultMaxBatchSize, devices },
+      definition: {
+        autoComplete: config.autoCompleteConfig,
+        defaultMaxBatchSize: config.defaultMaxBatchSize,
+        devices,
+        maxInstancesPerModel: config.limits.maxInstancesPerModel,
+        queueBounds: config.limits.queue,
+      },
       control: config.modelControl,
       createServable: (spec, log) => createServable(spec, log, observer),
       buildVariants: buildVariantsInWorker,

@@ -30,7 +30,9 @@ const HELP = `npx tsx scripts/overload/run.ts --rate N [options]
   --drain-limit-s N    after the load, how long to wait for open calls before cancelling them (default 60)
   --settle-limit-s N   then how long to wait for the server's main thread to go idle (default 60)
   --repository DIR     model repository (default: the example repository, models/)
-  --model NAME         model to load (default simple; its inputs must be [1,16] INT32 INPUT0/INPUT1)
+  --model NAME         model to load (default simple; its inputs must be [1,16] INT32 INPUT0/INPUT1), or
+                       slow, the test repository's fixture (FP32 INPUT0 [1,16] and INT64 DELAY [1,1]; OUTPUT0 = INPUT0)
+  --delay N            slow only: DELAY loop iterations per request (default 100), which sets the capacity
   --entry source|dist  run the server from src/ through tsx (default) or the build in dist/
   --server-arg ARG     extra server flag (repeatable), e.g. --server-arg=--log-verbose; the script finds
                        the server's port in its info log lines, so the log level must stay info or debug
@@ -46,6 +48,7 @@ interface Options {
   settleLimitS: number;
   repository: string;
   model: string;
+  delay: number;
   entry: 'source' | 'dist';
   serverArgs: string[];
   json: string | undefined;
@@ -62,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     settleLimitS: 60,
     repository: fileURLToPath(new URL('../../models/', import.meta.url)),
     model: 'simple',
+    delay: 100,
     entry: 'source',
     serverArgs: [],
     json: undefined,
@@ -84,6 +88,7 @@ function parseArgs(argv: string[]): Options {
       case '--settle-limit-s': options.settleLimitS = number(flag, value()); break;
       case '--repository': options.repository = value() ?? options.repository; break;
       case '--model': options.model = value() ?? options.model; break;
+      case '--delay': options.delay = Math.round(number(flag, value())); break;
       case '--entry': options.entry = value() === 'dist' ? 'dist' : 'source'; break;
       case '--server-arg': options.serverArgs.push(value() ?? ''); break;
       case '--json': options.json = value(); break;
@@ -103,25 +108,56 @@ const epochMs = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const int32 = (values: number[]) => Buffer.from(Int32Array.from(values).buffer);
 
-/** Distinct encoded requests: INPUT0 counts up from a seed, INPUT1 is all 1. */
-function encodedRequests(model: string, count: number): Uint8Array[] {
-  return Array.from({ length: count }, (_, k) =>
-    ModelInferRequest.encode(
-      ModelInferRequest.fromPartial({
-        modelName: model,
-        inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1n, 16n] })),
-        rawInputContents: [int32(Array.from({ length: 16 }, (_, i) => k * 16 + i)), int32(new Array(16).fill(1))],
-      }),
-    )
-      .finish()
-      .slice(),
-  );
+/** The `slow` fixture's request: OUTPUT0 = INPUT0 after `delay` loop iterations. */
+function slowRequest(model: string, input: number[], delay: number) {
+  return {
+    modelName: model,
+    inputs: [
+      { name: 'INPUT0', datatype: 'FP32', shape: [1n, 16n] },
+      { name: 'DELAY', datatype: 'INT64', shape: [1n, 1n] },
+    ],
+    rawInputContents: [Buffer.from(Float32Array.from(input).buffer), Buffer.from(BigInt64Array.of(BigInt(delay)).buffer)],
+  };
 }
 
-/** One ModelInfer checked against OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1. */
+/** Distinct encoded requests: INPUT0 counts up from a seed, INPUT1 is all 1 (slow: DELAY is `delay`). */
+function encodedRequests(model: string, count: number, delay: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, k) => {
+    const input = Array.from({ length: 16 }, (_, i) => k * 16 + i);
+    const request =
+      model === 'slow'
+        ? slowRequest(model, input, delay)
+        : {
+            modelName: model,
+            inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1n, 16n] })),
+            rawInputContents: [int32(input), int32(new Array(16).fill(1))],
+          };
+    return ModelInferRequest.encode(ModelInferRequest.fromPartial(request)).finish().slice();
+  });
+}
+
+/**
+ * One ModelInfer checked against OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1
+ * (slow: OUTPUT0 = INPUT0).
+ */
 async function answersCorrectly(client: ProtoClient, model: string, deadlineMs: number): Promise<string | true> {
   const a = Array.from({ length: 16 }, (_, i) => 7 * i - 20);
   const b = Array.from({ length: 16 }, (_, i) => 3 - i);
+  if (model === 'slow') {
+    try {
+      const request = slowRequest(model, a, 1);
+      const reply = await client.call<{ raw_output_contents: Buffer[] }>(
+        'ModelInfer',
+        { model_name: model, inputs: request.inputs.map((i) => ({ ...i, shape: i.shape.map(Number) })), raw_input_contents: request.rawInputContents },
+        { deadlineMs },
+      );
+      const raw = reply.raw_output_contents[0]!;
+      const got = Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+      return JSON.stringify(got) === JSON.stringify(a) ? true : 'wrong outputs';
+    } catch (err) {
+      return `${(err as { code?: number }).code ?? ''} ${(err as Error).message}`;
+    }
+  }
   try {
     const reply = await client.call<{ outputs: { name: string }[]; raw_output_contents: Buffer[] }>(
       'ModelInfer',
@@ -215,7 +251,7 @@ async function main(): Promise<void> {
     }, 1000);
 
     console.error(`overload: ${options.rate} req/s to ${options.model} for ${options.durationS} s (server pid ${pid}, ${server.address})`);
-    const requests = encodedRequests(options.model, 16);
+    const requests = encodedRequests(options.model, 16, options.delay);
     const threads = Array.from({ length: options.threads }, () =>
       runThread({
         target: server.address,

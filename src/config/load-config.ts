@@ -2,6 +2,7 @@ import type { ServerConfig } from './server-config.js';
 import { ConfigError } from './config-error.js';
 import { readGrpcConfig } from './grpc-config.js';
 import { readLogConfig } from './log-config.js';
+import { readLimitsConfig } from './limits-config.js';
 import { envName, OPTIONS, type OptionSpec } from './options.js';
 import { parseTraceConfig } from './trace-config.js';
 import { TRITON_FLAGS, tritonBool, type TritonFlag } from './triton-flags.js';
@@ -179,6 +180,7 @@ function buildConfig(
     autoCompleteConfig: !bool('disable-auto-complete-config', false),
     defaultMaxBatchSize: backendSetting(values.get('backend-config') ?? [], label('backend-config'), warn),
     exitTimeoutSecs: int('exit-timeout-secs', 30, 0, 86_400),
+    limits: readLimitsConfig(int),
     trace,
     metrics: {
       enabled: bool('allow-metrics', true),

@@ -1,3 +1,5 @@
+import type { LimitsConfig } from './limits-config.js';
+
 /**
  * The server's configuration: parsed from flags and NEREID_* environment variables once
  * at start-up, validated, then frozen. Per-model settings live in each config.pbtxt.
@@ -22,6 +24,8 @@ export interface ServerConfig {
   readonly defaultMaxBatchSize: number;
   /** Seconds shutdown waits for requests in flight. */
   readonly exitTimeoutSecs: number;
+  /** Bounds on requests, queues and instances (limits-config.ts). */
+  readonly limits: LimitsConfig;
   /** OpenTelemetry tracing: Triton's --trace-config on top of the standard OTEL_* variables. */
   readonly trace: TraceConfig;
   /** Prometheus metrics endpoint. */

@@ -17,6 +17,18 @@ export interface QueuePolicy {
   readonly maxQueueSize: number;
 }
 
+/**
+ * How much one model's queue holds before it refuses requests at once (QUEUE_FULL), when
+ * its config sets no max_queue_size: the server's --max-queue-size and --max-queue-bytes.
+ * Without a bound an overloaded server queues until memory runs out.
+ */
+export interface QueueBounds {
+  /** Requests per priority level; 0 = unbounded. A level's own max_queue_size wins. */
+  readonly maxQueueSize: number;
+  /** Bytes of queued request messages, every level together; 0 = unbounded. An empty queue takes any request. */
+  readonly maxQueueBytes: number;
+}
+
 export interface DynamicBatchingPolicy {
   readonly maxBatchSize: number;
   /** Ascending; never empty (Triton defaults it to [max_batch_size]). */

@@ -76,6 +76,14 @@ export const ERROR_CATALOG = {
     code: 'INVALID_ARGUMENT',
     summary: 'A request parameter has the wrong type or value, or uses a reserved key.',
   },
+  REQUEST_MALFORMED: {
+    code: 'INVALID_ARGUMENT',
+    summary: "The message does not parse as the RPC's request type (protobuf); the message gives the parse error. grpc-js alone would answer INTERNAL, which meshes retry and dashboards count as server faults.",
+  },
+  REQUEST_LIMIT: {
+    code: 'INVALID_ARGUMENT',
+    summary: 'The request is past one of the limits checked before it is decoded (inputs, elements of a tensor, dims, length of a BYTES element or of a name); the message names the flag that raises it.',
+  },
   PRECISION_UNAVAILABLE: {
     code: 'INVALID_ARGUMENT',
     summary: "The request's `precision` names no precision, or one the model does not serve (not configured, or it failed its accuracy check); the message lists those it serves.",

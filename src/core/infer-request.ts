@@ -43,6 +43,11 @@ export interface InferRequest {
   readonly receivedAt?: number;
   /** The request's trace when it is sampled. */
   readonly trace?: RequestTrace;
+  /**
+   * Bytes of the message it was decoded from, when the transport knows: its tensors are
+   * views that keep all of it alive, so this is what holding the request costs.
+   */
+  readonly messageBytes?: number;
 }
 
 /** The answer to an InferRequest: outputs in the order they were requested. */

@@ -12,9 +12,11 @@ const GPU_PROVIDERS: readonly ExecutionProvider[] = ['cuda', 'webgpu'];
  * floor(cores / CPU instances of this model), at least 1. A KIND_GPU group makes `count`
  * instances per listed GPU, each with its own session (one CUDA stream or WebGPU queue
  * each) on the provider named by the first gpu_execution_accelerator (default cuda).
- * Throws ModelConfigError, with the exact reason, when that provider cannot run here.
+ * Throws ModelConfigError, with the exact reason, when that provider cannot run here, or
+ * when the groups ask for more instances than `maxInstances` (0: {@link defaultInstanceLimit}).
  */
-export function planInstances(config: ModelConfig, devices: DeviceInventory): InstancePlan[] {
+export function planInstances(config: ModelConfig, devices: DeviceInventory, maxInstances = 0): InstancePlan[] {
+  checkInstanceCount(config, maxInstances > 0 ? maxInstances : defaultInstanceLimit(devices.cpuCores), maxInstances > 0);
   const cpuInstances = config.instanceGroup
     .filter((g) => g.kind === Kind.KIND_CPU)
     .reduce((sum, g) => sum + g.count, 0);
@@ -60,6 +62,28 @@ export function planInstances(config: ModelConfig, devices: DeviceInventory): In
     }
   }
   return plans;
+}
+
+/**
+ * Instances one model may start when --max-instances-per-model is 0: 4 per CPU core, at
+ * least 16. Each instance is a worker thread with its own V8 heap and ONNX Runtime
+ * session (a copy of the weights); past a few per core they only contend for the same
+ * cores, and `count: 1000` started 1,000 threads and passed 5.5 GiB within 15 s.
+ */
+export function defaultInstanceLimit(cpuCores: number): number {
+  return Math.max(16, 4 * cpuCores);
+}
+
+/** Refuses the config, before anything starts, when its groups add up to more than `limit`. */
+function checkInstanceCount(config: ModelConfig, limit: number, configured: boolean): void {
+  let total = 0;
+  for (const group of config.instanceGroup) total += group.count * (group.kind === Kind.KIND_GPU ? Math.max(1, group.gpus.length) : 1);
+  if (total <= limit) return;
+  const why = configured ? '--max-instances-per-model' : '4 per CPU core, at least 16; --max-instances-per-model changes it';
+  throw new ModelConfigError(
+    `model '${config.name}': instance_group asks for ${total} instances, more than the ${limit} one model may have here (${why}); ` +
+      'each instance is a thread with its own heap and ONNX Runtime session',
+  );
 }
 
 function gpuProvider(config: ModelConfig): ExecutionProvider {

@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import type { QueueBounds } from '../core/batching-policy.js';
 import path from 'node:path';
 import type { DeviceInventory, InstancePlan } from '../core/execution.js';
 import { ModelConfig } from '../generated/model_config.js';
@@ -22,6 +23,10 @@ export interface DefinitionOptions {
   /** max_batch_size given to batchable models that set none (Triton's default-max-batch-size). */
   readonly defaultMaxBatchSize: number;
   readonly devices: DeviceInventory;
+  /** Most instances one model may start (--max-instances-per-model; 0 or absent = by the cores). */
+  readonly maxInstancesPerModel?: number;
+  /** Queue bounds for models whose config sets none (--max-queue-size, --max-queue-bytes); absent = unbounded. */
+  readonly queueBounds?: QueueBounds;
 }
 
 /** A model's final configuration and what is needed to load each of its versions. */
@@ -70,7 +75,7 @@ export async function loadModelDefinition(source: ModelSource, options: Definiti
   }
   normalizeModelConfig(config, options.devices);
   validateModelConfig(config);
-  const instances = planInstances(config, options.devices);
+  const instances = planInstances(config, options.devices, options.maxInstancesPerModel);
   const precision = readPrecisionConfig(config, source.dir);
   const initialStates = await readInitialStates(config, source.dir);
   return { name: source.name, config, versions, instances, modelPath, warnings, precision, initialStates };

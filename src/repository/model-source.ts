@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 /** A model directory found in a repository, before its config is interpreted. */
@@ -23,10 +23,11 @@ export interface ScanProblem {
  * Lists the models of every repository (Triton layout: `<repo>/<model>/config.pbtxt`,
  * `<repo>/<model>/<version>/...`). Version directories must be numeric without a leading
  * zero; others are ignored, as in Triton. A model name present in two repositories is a
- * problem for that name only. Throws only when a repository path itself cannot be read.
+ * problem for that name only, and so is a model that links outside its repository (see
+ * {@link escapingLink}). Throws only when a repository path itself cannot be read.
  */
 export async function scanRepositories(repositories: readonly string[]): Promise<{ sources: ModelSource[]; problems: ScanProblem[] }> {
-  const found = new Map<string, ModelSource[]>();
+  const found = new Map<string, (ModelSource | ScanProblem)[]>();
   for (const repository of repositories) {
     let entries;
     try {
@@ -38,15 +39,19 @@ export async function scanRepositories(repositories: readonly string[]): Promise
       if (entry.name.startsWith('.')) continue;
       const dir = path.resolve(repository, entry.name);
       if (!(await isDirectory(dir))) continue;
-      const source = await readSource(entry.name, dir);
+      const escape = await escapingLink(repository, entry.name);
+      const source = escape !== undefined ? { name: entry.name, reason: escape } : await readSource(entry.name, dir);
       found.set(entry.name, [...(found.get(entry.name) ?? []), source]);
     }
   }
   const sources: ModelSource[] = [];
   const problems: ScanProblem[] = [];
   for (const [name, list] of [...found].sort(([a], [b]) => a.localeCompare(b))) {
-    if (list.length === 1) sources.push(list[0]!);
-    else problems.push({ name, reason: `model '${name}' appears in more than one model repository: ${list.map((s) => s.dir).join(', ')}` });
+    const only = list[0]!;
+    if (list.length === 1) {
+      if ('dir' in only) sources.push(only);
+      else problems.push(only);
+    } else problems.push({ name, reason: `model '${name}' appears in more than one model repository: ${list.map((s) => ('dir' in s ? s.dir : name)).join(', ')}` });
   }
   return { sources, problems };
 }
@@ -56,13 +61,15 @@ export async function scanRepositories(repositories: readonly string[]): Promise
  * it. Undefined when no repository has it; a ScanProblem when two do.
  */
 export async function findModel(repositories: readonly string[], name: string): Promise<ModelSource | ScanProblem | undefined> {
-  const dirs: string[] = [];
+  const found: { repository: string; dir: string }[] = [];
   for (const repository of repositories) {
     const dir = path.resolve(repository, name);
-    if (await isDirectory(dir)) dirs.push(dir);
+    if (await isDirectory(dir)) found.push({ repository, dir });
   }
-  if (dirs.length > 1) return { name, reason: `model '${name}' appears in more than one model repository: ${dirs.join(', ')}` };
-  return dirs.length === 0 ? undefined : readSource(name, dirs[0]!);
+  if (found.length > 1) return { name, reason: `model '${name}' appears in more than one model repository: ${found.map((f) => f.dir).join(', ')}` };
+  if (found.length === 0) return undefined;
+  const escape = await escapingLink(found[0]!.repository, name);
+  return escape !== undefined ? { name, reason: escape } : readSource(name, found[0]!.dir);
 }
 
 /** Reads a model directory (a repository's, or the private copy of a file: override). */
@@ -80,6 +87,37 @@ export async function readSource(name: string, dir: string, configOverride?: str
     if (await isDirectory(versionDir)) versions.set(Number(entry.name), versionDir);
   }
   return { name, dir, configText, versions, ...(configOverride !== undefined ? { configOverride } : {}) };
+}
+
+/**
+ * Why a model must not be read, when its folder or one of its version folders is (or
+ * sits behind) a symbolic link that resolves outside the model repository: serving it
+ * would read a directory tree the repository's owner never put there. Links within the
+ * repository (a version linked to another) are fine, and so are links to single files
+ * (package managers and model caches link weights; scripts/make-ocr-repository.ts does).
+ */
+async function escapingLink(repository: string, name: string): Promise<string | undefined> {
+  const root = await realpath(repository);
+  const inside = (target: string) => target === root || target.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+  const check = async (entry: string): Promise<string | undefined> => {
+    let target: string;
+    try {
+      target = await realpath(entry);
+    } catch {
+      return undefined; // a dangling link: reading it fails later with its own reason
+    }
+    if (inside(target)) return undefined;
+    return `model '${name}': '${entry}' is a symbolic link to '${target}', outside the model repository '${repository}'; refused (copy the files into the repository, or link within it)`;
+  };
+  const modelDir = path.resolve(repository, name);
+  const found = await check(modelDir);
+  if (found !== undefined) return found;
+  for (const entry of await readdir(modelDir, { withFileTypes: true })) {
+    if (!entry.isSymbolicLink() || !/^[1-9]\d*$/.test(entry.name)) continue;
+    const escape = await check(path.join(modelDir, entry.name));
+    if (escape !== undefined) return escape;
+  }
+  return undefined;
 }
 
 async function isDirectory(p: string): Promise<boolean> {

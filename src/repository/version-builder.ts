@@ -1,4 +1,4 @@
-import type { SchedulingPolicy } from '../core/batching-policy.js';
+import type { QueueBounds, SchedulingPolicy } from '../core/batching-policy.js';
 import type { BackendSpec, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { ModelInfo } from '../core/model-info.js';
@@ -22,6 +22,8 @@ export interface ServableSpec {
   readonly backend: BackendSpec;
   readonly instances: readonly InstancePlan[];
   readonly scheduling: SchedulingPolicy;
+  /** The server's queue bounds; a max_queue_size in the scheduling policy wins over maxQueueSize. */
+  readonly queue: QueueBounds;
 }
 
 /** Builds the running form (instances + scheduler) of a model version; injected by server.ts. */
@@ -76,7 +78,8 @@ export class VersionBuilder {
     if (scheduling.kind === 'fifo' && config.schedulingChoice?.$case === 'dynamicBatching') {
       logger.warn('dynamic_batching has no effect with max_batch_size 0 (the model does not batch); requests are scheduled first in, first out');
     }
-    const servable = await this.createServable({ info, config, backend, instances: definition.instances, scheduling }, logger);
+    const queue = this.definitionOptions.queueBounds ?? { maxQueueSize: 0, maxQueueBytes: 0 };
+    const servable = await this.createServable({ info, config, backend, instances: definition.instances, scheduling, queue }, logger);
     return { info, config, servable: new DrainingServable(servable) };
   }
 

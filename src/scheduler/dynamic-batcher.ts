@@ -1,6 +1,6 @@
 import { InferError } from '../core/errors.js';
 import type { ExecutorPool } from '../core/execution.js';
-import type { DynamicBatchingPolicy } from '../core/batching-policy.js';
+import type { DynamicBatchingPolicy, QueueBounds } from '../core/batching-policy.js';
 import type { InferResponse } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 import { Batch } from './batch.js';
@@ -46,8 +46,9 @@ export class DynamicBatcher implements Scheduler {
     private readonly policy: DynamicBatchingPolicy,
     private readonly stats: StatisticsRecorder,
     private readonly clock: Clock,
+    bounds?: QueueBounds,
   ) {
-    this.queue = new RequestQueue(policy);
+    this.queue = new RequestQueue(policy, bounds);
     this.order = policy.preserveOrdering ? new ResponseOrder() : undefined;
     pool.onIdle(() => {
       this.instancesBusy = false;

@@ -43,6 +43,15 @@ export class PendingRequest {
     else this.signal.addEventListener('abort', this.abortListener, { once: true });
   }
 
+  /**
+   * Memory holding it costs: its message's bytes (its tensors are views that keep the
+   * message alive), or its tensors' bytes when the transport did not say.
+   */
+  get bytes(): number {
+    const request = this.request;
+    return request.request.messageBytes ?? request.inputs.reduce((sum, input) => sum + input.tensor.data.byteLength, 0);
+  }
+
   /** When the transport received it, or when it was enqueued if unknown. */
   get receivedAt(): number {
     return this.request.request.receivedAt ?? this.enqueuedAt;

@@ -1,6 +1,6 @@
 import { InferError } from '../core/errors.js';
 import { requestLogPrefix } from '../core/infer-request.js';
-import type { DynamicBatchingPolicy, QueuePolicy } from '../core/batching-policy.js';
+import type { DynamicBatchingPolicy, QueueBounds, QueuePolicy } from '../core/batching-policy.js';
 import type { Candidate } from './batch-former.js';
 import { IndexedHeap, type HeapSlot } from './indexed-heap.js';
 import { LinkedList, type Linked } from './linked-list.js';
@@ -63,8 +63,13 @@ export class RequestQueue {
   private arrivals = 0;
   private delays = 0;
   private work = 0;
+  private queuedBytes = 0;
 
-  constructor(private readonly policy: DynamicBatchingPolicy) {}
+  /** `bounds` apply where the policy sets no max_queue_size, and to the bytes queued. */
+  constructor(
+    private readonly policy: DynamicBatchingPolicy,
+    private readonly bounds: QueueBounds = { maxQueueSize: 0, maxQueueBytes: 0 },
+  ) {}
 
   get size(): number {
     return this.byRequest.size;
@@ -84,13 +89,23 @@ export class RequestQueue {
     return priority === 0 || priority > this.policy.priorityLevels ? this.policy.defaultPriorityLevel : priority;
   }
 
-  /** Queues a request; throws QUEUE_FULL when its level is at max_queue_size. */
+  /** Bytes of the queued requests' messages. */
+  get bytes(): number {
+    return this.queuedBytes;
+  }
+
+  /**
+   * Queues a request; throws QUEUE_FULL when its level is at max_queue_size (or the
+   * server's bound when that is 0), or when its bytes would pass the bytes bound.
+   */
   push(pending: PendingRequest): void {
     const level = this.level(this.levelOf(pending.request.priority));
-    const { maxQueueSize, defaultTimeoutUs, allowTimeoutOverride } = level.policy;
+    const { defaultTimeoutUs, allowTimeoutOverride } = level.policy;
+    const maxQueueSize = level.policy.maxQueueSize || this.bounds.maxQueueSize;
     if (maxQueueSize > 0 && level.size >= maxQueueSize) {
       throw new InferError('QUEUE_FULL', `${requestLogPrefix(pending.request.request.id)}Exceeds maximum queue size`);
     }
+    checkQueueBytes(pending, this.queuedBytes, this.size, this.bounds);
     // 0 means "no timeout"; a request's own timeout may only make the wait shorter.
     let timeoutUs = defaultTimeoutUs;
     const asked = pending.request.timeoutUs;
@@ -116,6 +131,7 @@ export class RequestQueue {
     level.size += 1;
     this.variants.get(variant)!.size += 1;
     this.byRequest.set(pending, entry);
+    this.queuedBytes += pending.bytes;
   }
 
   /** Removes a request (cancelled, or taken into a batch); does nothing if it is not queued. */
@@ -234,6 +250,7 @@ export class RequestQueue {
     entry.lane.level.size -= 1;
     this.variants.get(entry.variant)!.size -= 1;
     this.byRequest.delete(entry.pending);
+    this.queuedBytes -= entry.pending.bytes;
   }
 
   private level(number: number): Level {
@@ -263,4 +280,18 @@ export class RequestQueue {
     }
     return lane;
   }
+}
+
+/**
+ * Throws QUEUE_FULL when queuing `pending` would take the queue's bytes past the bound
+ * (Triton's message, then the figures). A queue holding nothing takes any request, so
+ * every request the message size limit lets through can be served.
+ */
+export function checkQueueBytes(pending: PendingRequest, queuedBytes: number, queued: number, bounds: QueueBounds): void {
+  const max = bounds.maxQueueBytes;
+  if (max === 0 || queued === 0 || queuedBytes + pending.bytes <= max) return;
+  throw new InferError(
+    'QUEUE_FULL',
+    `${requestLogPrefix(pending.request.request.id)}Exceeds maximum queue size: ${queuedBytes} bytes of requests queued, and this one has ${pending.bytes}; the most is ${max} (--max-queue-bytes)`,
+  );
 }

@@ -5,25 +5,38 @@ import { status } from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallError } from '../../scripts/lib/grpc-client.js';
+import { ModelInferRequest } from '../../src/generated/grpc_service.js';
 import { EXAMPLE_REPOSITORY, scratchDirectory, testRepository } from '../helpers/fixtures.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { float32Bytes, int32Bytes, int64Bytes, readFloat32, readInt32 } from '../helpers/tensors.js';
 
-/** Copies of the `slow` fixture with one instance and the given dynamic_batching block. */
+/**
+ * Copies of the `slow` fixture with one instance: with the given dynamic_batching block,
+ * or without one (`null`: Triton's default scheduler, first in, first out).
+ */
 function overloadRepository(slowDir: string): string {
   const dir = scratchDirectory('overload');
   const base = readFileSync(path.join(slowDir, 'config.pbtxt'), 'utf8');
-  const add = (name: string, batching: string) => {
+  const add = (name: string, batching: string | null) => {
     mkdirSync(path.join(dir, name, '1'), { recursive: true });
     copyFileSync(path.join(slowDir, '1', 'model.onnx'), path.join(dir, name, '1', 'model.onnx'));
     const config = base.replace('name: "slow"', `name: "${name}"`);
-    writeFileSync(path.join(dir, name, 'config.pbtxt'), `${config}\ninstance_group [ { count: 1 kind: KIND_CPU } ]\ndynamic_batching { ${batching} }\n`);
+    const scheduling = batching === null ? '' : `dynamic_batching { ${batching} }\n`;
+    writeFileSync(path.join(dir, name, 'config.pbtxt'), `${config}\ninstance_group [ { count: 1 kind: KIND_CPU } ]\n${scheduling}`);
   };
-  add('open', '');
+  // Its own max_queue_size wins over the server's --max-queue-size (1024 by default).
+  add('open', 'default_queue_policy { max_queue_size: 5000 }');
   add('bounded', 'default_queue_policy { max_queue_size: 64 }');
   add('timed', 'default_queue_policy { timeout_action: REJECT default_timeout_microseconds: 100000 }');
+  add('defaults', '');
+  add('fifo', null);
   return dir;
 }
+
+/** The server's queue bounds in these tests: the default count, and 8 MiB of queued messages. */
+const MAX_QUEUE_SIZE = 1024;
+const MAX_QUEUE_BYTES = 8 * 1024 * 1024;
 
 function slowRequest(model: string, iterations: number, seed: number) {
   return {
@@ -50,7 +63,7 @@ describe('overload: thousands of requests behind a busy instance, against the re
 
   before(async () => {
     const tests = await testRepository();
-    t = await startTestServer([EXAMPLE_REPOSITORY, overloadRepository(path.join(tests, 'slow'))]);
+    t = await startTestServer([EXAMPLE_REPOSITORY, overloadRepository(path.join(tests, 'slow'))], { flags: ['--max-queue-bytes', String(MAX_QUEUE_BYTES)] });
   });
   after(async () => {
     await t.stop();
@@ -107,7 +120,7 @@ describe('overload: thousands of requests behind a busy instance, against the re
   // since its HTTP/2 rapid-reset fix) answers more than 1,000 of them in a burst on one
   // connection by closing it with INTERNAL_ERROR, failing every call on it; this test keeps
   // below that, since it is about the queue.
-  it('unbounded queue: 3,000 requests, 300 with a short deadline and 300 cancelled; the rest answered correctly, none INTERNAL', async () => {
+  it('a queue of 5,000 (its config): 3,000 requests, 300 with a short deadline and 300 cancelled; the rest answered correctly, none INTERNAL', async () => {
     const blocker = t.client.call('ModelInfer', slowRequest('open', BLOCK, 0));
     await whenBusy('open');
     let peak = 0;
@@ -152,8 +165,77 @@ describe('overload: thousands of requests behind a busy instance, against the re
     await blocker;
     const counts = tally(results);
     assert.ok(Object.keys(counts).every((code) => code === 'OK' || code === 'UNAVAILABLE'), `only answers and refusals: ${JSON.stringify(counts)}`);
-    assert.ok((counts['UNAVAILABLE'] ?? 0) > 0, `some timed out in the queue: ${JSON.stringify(counts)}`);
-    for (const o of results) if (o.code === 'UNAVAILABLE') assert.equal(o.details, 'Request timeout expired');
+    const timedOut = results.filter((o) => o.details === 'Request timeout expired').length;
+    assert.ok(timedOut > 0, `some timed out in the queue: ${JSON.stringify(counts)}`);
+    // Past the server's default bound (the config sets no max_queue_size), the rest were refused at once.
+    for (const o of results) if (o.code === 'UNAVAILABLE' && o.details !== 'Request timeout expired') assert.match(o.details, /Exceeds maximum queue size$/);
     await assertHealthyAfter('timed');
+  });
+
+  /** Sends `count` requests behind a busy instance of `model`; returns the outcomes and the longest queue seen. */
+  async function behindBusyInstance(model: string, count: number): Promise<{ results: Outcome[]; peak: number }> {
+    const blocker = t.client.call('ModelInfer', slowRequest(model, BLOCK, 0));
+    await whenBusy(model);
+    let peak = 0;
+    const watch = setInterval(() => (peak = Math.max(peak, servable(model).pending())), 2);
+    const results = await burst(model, count).outcomes;
+    clearInterval(watch);
+    await blocker;
+    return { results, peak };
+  }
+
+  for (const [model, what] of [['defaults', 'the dynamic batcher'], ['fifo', 'the default (FIFO) scheduler']] as const) {
+    it(`no max_queue_size in the config (${what}): the server's bound of ${MAX_QUEUE_SIZE} refuses the rest of a burst of 3,000 at once`, async () => {
+      const { results, peak } = await behindBusyInstance(model, 3000);
+      const counts = tally(results);
+      assert.deepEqual(Object.keys(counts).sort(), ['OK', 'UNAVAILABLE'], `only answers and refusals: ${JSON.stringify(counts)}`);
+      assert.ok(peak <= MAX_QUEUE_SIZE, `the queue never held more than ${MAX_QUEUE_SIZE} (peak ${peak})`);
+      assert.ok((counts['UNAVAILABLE'] ?? 0) > 0, `some were refused: ${JSON.stringify(counts)}`);
+      results.forEach((o, i) => {
+        if (o.code === 'UNAVAILABLE') assert.equal(o.details, '[request id: <id_unknown>] Exceeds maximum queue size');
+        else assert.deepEqual(o.output, Array.from({ length: 16 }, (_, k) => i + k), `call ${i} gets its own output`);
+      });
+      await assertHealthyAfter(model);
+    });
+  }
+
+  it(`--max-queue-bytes: requests of 64 KiB each stop queuing at ${MAX_QUEUE_BYTES / 2 ** 20} MiB, counted by their size on the wire`, async () => {
+    // Each message carries 64 KiB in a field the server does not know: decoding skips it, but
+    // the request's tensors are views into the message, so holding it holds all of it.
+    const padded = (seed: number) => {
+      const request = ModelInferRequest.encode(
+        ModelInferRequest.fromPartial({
+          modelName: 'defaults',
+          inputs: [
+            { name: 'INPUT0', datatype: 'FP32', shape: [1n, 16n] },
+            { name: 'DELAY', datatype: 'INT64', shape: [1n, 1n] },
+          ],
+          rawInputContents: [float32Bytes(Array.from({ length: 16 }, (_, i) => seed + i)), int64Bytes([1])],
+        }),
+      ).finish();
+      const unknownField = Buffer.concat([Buffer.from([0xa2, 0x06, 0x80, 0x80, 0x04]), Buffer.alloc(65536)]); // field 100, 65,536 bytes
+      return Buffer.concat([request, unknownField]);
+    };
+    const raw = new RawClient(`127.0.0.1:${t.server.port}`);
+    try {
+      const blocker = t.client.call('ModelInfer', slowRequest('defaults', BLOCK, 0));
+      await whenBusy('defaults');
+      let peak = 0;
+      const watch = setInterval(() => (peak = Math.max(peak, servable('defaults').pending())), 2);
+      const results = await Promise.all(Array.from({ length: 400 }, (_, i) => raw.call('ModelInfer', padded(i))));
+      clearInterval(watch);
+      await blocker;
+      const refused = results.filter((o) => o.code === 'UNAVAILABLE');
+      assert.equal(refused.length + results.filter((o) => o.code === 'OK').length, 400, 'only answers and refusals');
+      const perRequest = padded(0).length;
+      assert.ok(peak <= Math.floor(MAX_QUEUE_BYTES / perRequest), `at most ${MAX_QUEUE_BYTES} bytes were queued (peak ${peak} requests of ${perRequest} bytes)`);
+      assert.ok(refused.length > 0, 'some were refused');
+      for (const o of refused) {
+        assert.match(o.details, new RegExp(`^\\[request id: <id_unknown>\\] Exceeds maximum queue size: \\d+ bytes of requests queued, and this one has ${perRequest}; the most is ${MAX_QUEUE_BYTES} \\(--max-queue-bytes\\)$`));
+      }
+    } finally {
+      raw.close();
+    }
+    await assertHealthyAfter('defaults');
   });
 });

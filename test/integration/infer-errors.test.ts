@@ -275,11 +275,16 @@ describe('ModelInfer rejects bad input with Triton codes and messages', () => {
     raw_input_contents: [data],
   });
 
-  it('element count that overflows int64', async () => {
+  it('element count past --max-tensor-elements, and one that overflows int64, refused before decoding', async () => {
+    await assertGrpcError(
+      infer(identity([8, 2 ** 21 + 1], bytesTensor(['a']))),
+      status.INVALID_ARGUMENT,
+      "input 'INPUT0' has a shape of 16777224 elements; this server takes at most 16777216 (--max-tensor-elements)",
+    );
     await assertGrpcError(
       infer(identity([8, 2 ** 61], bytesTensor(['a']))),
       status.INVALID_ARGUMENT,
-      "element count for tensor 'INPUT0' exceeds maximum size of 9223372036854775807",
+      "input 'INPUT0' has a shape of more than 2^53 elements; this server takes at most 16777216 (--max-tensor-elements)",
     );
   });
 

@@ -4,10 +4,12 @@ import { healthService } from './health-service.js';
 import { onHttp2Sessions } from './http2-sessions.js';
 import { widenReceiveWindow } from './http2-window.js';
 import { inferHandler } from './infer-handler.js';
+import { scanInferRequest } from './infer-request-scan.js';
 import { metadataHandlers } from './metadata-handlers.js';
 import { applyPingPolicy } from './ping-policy.js';
 import { addReflection } from './reflection.js';
 import { repositoryHandlers } from './repository-handlers.js';
+import { addService } from './request-decoding.js';
 import { InferenceServiceDefinition } from './service-definitions.js';
 import { settingsHandlers } from './settings-handlers.js';
 import { sharedMemoryHandlers } from './shared-memory-handlers.js';
@@ -41,7 +43,7 @@ export interface GrpcOptions {
 
 /**
  * The gRPC endpoint: GRPCInferenceService, grpc.health.v1 and reflection on one port.
- * Message limits match Triton (2 GiB - 1 both ways).
+ * Responses may be as large as Triton's (2 GiB - 1); requests are bounded by --grpc-max-receive-message-bytes.
  */
 export class GrpcEndpoint {
   private readonly server: Server;
@@ -53,14 +55,17 @@ export class GrpcEndpoint {
     private readonly options: GrpcOptions,
   ) {
     const channelOptions: ChannelOptions = {
-      'grpc.max_receive_message_length': INT32_MAX,
+      // grpc-js refuses a longer message from its length prefix, before reading it (RESOURCE_EXHAUSTED).
+      'grpc.max_receive_message_length': context.requestLimits.maxMessageBytes,
       'grpc.max_send_message_length': INT32_MAX,
       // Keepalive is ping-policy.ts's (grpc-js's own cannot skip idle connections or count strikes).
       ...(options.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs } : {}),
       ...(options.maxConnectionAgeGraceMs !== undefined ? { 'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs } : {}),
     };
     this.server = new Server(channelOptions);
-    this.server.addService(InferenceServiceDefinition, {
+    const limits = context.requestLimits;
+    // Undecodable requests are the client's error (request-decoding.ts); ModelInfer's limits are checked before decoding.
+    addService(this.server, InferenceServiceDefinition, {
       ...metadataHandlers(context),
       ...inferHandler(context),
       ...statisticsHandler(context),
@@ -68,9 +73,9 @@ export class GrpcEndpoint {
       ...repositoryHandlers(context),
       ...sharedMemoryHandlers(context),
       ...unimplementedHandlers(),
-    });
+    }, { modelInfer: (bytes) => scanInferRequest(bytes, limits) });
     this.health = healthService(context);
-    this.server.addService(HealthService, this.health.service);
+    addService(this.server, HealthService, this.health.service);
     addReflection(this.server);
   }
 

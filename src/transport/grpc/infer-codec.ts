@@ -6,6 +6,7 @@ import type { RequestTrace } from '../../core/telemetry.js';
 import { INVALID_DATATYPE, type InferRequest, type InferResponse, type ParameterValue, type RequestTensor } from '../../core/infer-request.js';
 import type { InferParameter, ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service.js';
 import type { SystemSharedMemory } from '../../shm/system-shared-memory.js';
+import { wireBytes } from './request-decoding.js';
 import { shmPlace } from './shm-tensors.js';
 import { contentsToBytes } from './tensor-contents.js';
 
@@ -64,6 +65,7 @@ export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTr
   return {
     receivedAt: nowMs(),
     ...(trace !== undefined ? { trace } : {}),
+    messageBytes: wireBytes(message),
     id: message.id,
     modelName: message.modelName,
     modelVersion: message.modelVersion,

@@ -1,11 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
+import { checkBytesElementLengths } from '../../core/request-limits.js';
 import { validateInferRequest } from '../../core/request-validation.js';
 import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
 import { callSignal } from './call-signal.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
-import { header, logFailure, logIds } from './request-log.js';
+import { header, logFailure, logIds, RefusalLog } from './request-log.js';
 import { OutputRegions } from './shm-tensors.js';
 import type { ServiceContext } from './service-context.js';
 import { grpcCode, toServiceError } from './status.js';
@@ -22,6 +23,7 @@ const SUCCESS_LOG_EVERY = 100;
 export function inferHandler(context: ServiceContext): Pick<GRPCInferenceServiceServer, 'modelInfer'> {
   const logger = context.logger.child({ rpc: 'ModelInfer' });
   let successes = 0;
+  const refusals = new RefusalLog(logger);
   return {
     modelInfer: (call, callback) => {
       const message = call.request;
@@ -31,6 +33,7 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
         if (context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
         const model = context.registry.get(message.modelName, message.modelVersion);
         const request = decodeInferRequest(message, trace, context.sharedMemory);
+        checkBytesElementLengths(request, context.requestLimits);
         const validated = validateInferRequest(request, model.info);
         // Lookup to infer stays synchronous: a version being unloaded counts this request before it retires.
         const regions = OutputRegions.of(message, context.sharedMemory);
@@ -53,7 +56,9 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
           dispose();
           const error = InferError.from(err);
           context.telemetry.endCall(trace, { code: error.code, grpcStatus: grpcCode(error.code), error });
-          logFailure(logger, error, { model: clip(message.modelName), version: clip(message.modelVersion), request_id: clip(message.id), ...logIds(trace, call.metadata) });
+          const fields = () => ({ model: clip(message.modelName), version: clip(message.modelVersion), request_id: clip(message.id), ...logIds(trace, call.metadata) });
+          if (error.id === 'QUEUE_FULL') refusals.note(message.modelName, error, fields);
+          else logFailure(logger, error, fields());
           callback(toServiceError(error));
         },
       );

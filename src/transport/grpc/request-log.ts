@@ -42,3 +42,53 @@ export function logFailure(logger: Logger, error: InferError, fields: Record<str
   else if (error.code === 'UNAVAILABLE') logger.warn(line, 'inference request failed');
   else logger.info(line, 'inference request failed');
 }
+
+/** How often a summary of refused requests is written while refusals go on. */
+export const REFUSAL_SUMMARY_MS = 1000;
+
+/**
+ * Refusals under overload (a full queue) are logged when they start, then summed: one
+ * line per model and second with how many were refused since. A server refusing
+ * thousands of requests a second would otherwise spend its main thread writing a line
+ * (and drawing random log ids) for each, and serve fewer of the requests it accepted.
+ * Each refusal still counts in the failure metrics and statistics. Main thread only.
+ */
+export class RefusalLog {
+  private readonly open = new Map<string, { count: number; error: InferError; model: string }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly intervalMs = REFUSAL_SUMMARY_MS,
+  ) {}
+
+  /** Logs the refusal (with `fields()`) if none was logged for this model and error lately; else counts it. */
+  note(model: string, error: InferError, fields: () => Record<string, unknown>): void {
+    const key = `${error.id}\u0000${model}`;
+    const entry = this.open.get(key);
+    if (entry !== undefined) {
+      entry.count += 1;
+      return;
+    }
+    logFailure(this.logger, error, fields());
+    this.open.set(key, { count: 0, error, model });
+    this.timer ??= setTimeout(() => this.flush(), this.intervalMs).unref();
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    for (const [key, entry] of this.open) {
+      if (entry.count === 0) {
+        this.open.delete(key);
+        continue;
+      }
+      const { error } = entry;
+      this.logger.warn(
+        { model: entry.model, refused: entry.count, code: error.code, error_id: error.id, error: clip(error.message, MAX_LOGGED_MESSAGE_CHARS), seconds: this.intervalMs / 1000 },
+        'inference requests refused (summed; the first was logged on its own)',
+      );
+      entry.count = 0;
+    }
+    if (this.open.size > 0) this.timer = setTimeout(() => this.flush(), this.intervalMs).unref();
+  }
+}

@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger.js';
+import type { RequestLimits } from '../../core/request-limits.js';
 import type { LogControl, RequestTelemetry, TraceControl } from '../../core/telemetry.js';
 import type { ModelRegistry } from '../../repository/model-registry.js';
 import type { SystemSharedMemory } from '../../shm/system-shared-memory.js';
@@ -29,4 +30,6 @@ export interface ServiceContext {
   readonly telemetry: RequestTelemetry;
   readonly traceControl: TraceControl;
   readonly logControl: LogControl;
+  /** What one request may make the server hold; checked before it is decoded. */
+  readonly requestLimits: RequestLimits;
 }

@@ -26,6 +26,22 @@ function rejects(argv: string[], message: string | RegExp, env: NodeJS.ProcessEn
 }
 
 describe('loadConfig', () => {
+  it('reads the limit flags and their variables, and refuses values out of range naming the flag', () => {
+    const config = run([
+      ...REPO,
+      '--grpc-max-receive-message-bytes', '1048576', '--max-request-inputs', '8', '--max-tensor-elements', '100',
+      '--max-bytes-element-bytes', '0', '--max-request-name-bytes', '64', '--max-queue-size', '0', '--max-instances-per-model', '3',
+    ], { NEREID_MAX_QUEUE_BYTES: '4096' });
+    assert.deepEqual(config.limits, {
+      request: { maxMessageBytes: 1_048_576, maxInputs: 8, maxTensorElements: 100, maxBytesElementBytes: 0, maxNameBytes: 64 },
+      queue: { maxQueueSize: 0, maxQueueBytes: 4096 },
+      maxInstancesPerModel: 3,
+    });
+    rejects([...REPO, '--grpc-max-receive-message-bytes', '100'], "invalid value '100' for --grpc-max-receive-message-bytes: expected an integer from 1024 to 2147483647");
+    rejects([...REPO, '--max-request-inputs', '0'], "invalid value '0' for --max-request-inputs: expected an integer from 1 to 2147483647");
+    rejects(REPO, "invalid value '-1' for NEREID_MAX_QUEUE_SIZE (--max-queue-size): expected an integer from 0 to 2147483647", { NEREID_MAX_QUEUE_SIZE: '-1' });
+  });
+
   it('fills every default', () => {
     assert.deepEqual(run(REPO), {
       modelRepositories: ['/models'],
@@ -52,6 +68,11 @@ describe('loadConfig', () => {
       autoCompleteConfig: true,
       defaultMaxBatchSize: 4,
       exitTimeoutSecs: 30,
+      limits: {
+        request: { maxMessageBytes: 64 * 2 ** 20, maxInputs: 1024, maxTensorElements: 2 ** 24, maxBytesElementBytes: 2 ** 24, maxNameBytes: 1024 },
+        queue: { maxQueueSize: 1024, maxQueueBytes: 256 * 2 ** 20 },
+        maxInstancesPerModel: 0,
+      },
       trace: {
         level: 'OFF',
         rate: 1000,

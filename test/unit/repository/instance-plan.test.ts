@@ -37,6 +37,29 @@ function rejects(c: ModelConfig, d: DeviceInventory, message: string): void {
 }
 
 describe('planInstances', () => {
+  describe('how many instances one model may have', () => {
+    it('refuses count 1000 before planning anything: 4 per core, at least 16, by default', () => {
+      rejects(
+        config({ instanceGroup: [cpuGroup('m_0', 1000)] }),
+        devices(2, [], false),
+        "model 'm': instance_group asks for 1000 instances, more than the 16 one model may have here (4 per CPU core, at least 16; " +
+          '--max-instances-per-model changes it); each instance is a thread with its own heap and ONNX Runtime session',
+      );
+      assert.equal(planInstances(config({ instanceGroup: [cpuGroup('m_0', 16)] }), devices(2, [], false)).length, 16);
+      assert.equal(planInstances(config({ instanceGroup: [cpuGroup('m_0', 32)] }), devices(8, [], false)).length, 32);
+      assert.throws(() => planInstances(config({ instanceGroup: [cpuGroup('m_0', 33)] }), devices(8, [], false)), /asks for 33 instances, more than the 32/);
+    });
+
+    it('counts every group, and GPU groups once per GPU; a configured limit replaces the default', () => {
+      const groups = config({ instanceGroup: [cpuGroup('a', 2), gpuGroup('b', 3, [0, 1])] });
+      assert.equal(planInstances(groups, devices(2, [0, 1], true), 8).length, 8);
+      assert.throws(
+        () => planInstances(groups, devices(2, [0, 1], true), 7),
+        (err: unknown) => err instanceof ModelConfigError && err.message.startsWith("model 'm': instance_group asks for 8 instances, more than the 7 one model may have here (--max-instances-per-model)"),
+      );
+    });
+  });
+
   describe('CPU', () => {
     it('names each instance <group>_<i> and splits the cores: 2 cores / 2 instances -> 1 thread each', () => {
       const plans = planInstances(config({ instanceGroup: [cpuGroup('m_0', 2)] }), devices(2, [], false));

@@ -8,6 +8,7 @@ import { systemClock } from './scheduler/clock.js';
 import { DynamicBatcher } from './scheduler/dynamic-batcher.js';
 import { FifoScheduler } from './scheduler/fifo-scheduler.js';
 import type { Scheduler } from './scheduler/scheduler.js';
+import { SequenceBatcher } from './scheduler/sequence-batcher.js';
 import { StagingPool } from './scheduler/staging-pool.js';
 import { StatisticsRecorder } from './scheduler/statistics-recorder.js';
 
@@ -16,7 +17,7 @@ const STAGING_POOL_BYTES = 64 * 1024 * 1024;
 
 /**
  * Wiring for one model version: its instances (worker threads), the scheduler that feeds
- * them (dynamic batcher or FIFO, as the config says) and its statistics. The version is
+ * them (sequence batcher, dynamic batcher or FIFO, as the config says) and its statistics. The version is
  * ready only when every instance has loaded.
  */
 export async function createServable(spec: ServableSpec, logger: Logger, observer?: ExecutionObserver): Promise<Servable> {
@@ -24,12 +25,15 @@ export async function createServable(spec: ServableSpec, logger: Logger, observe
   await pool.start();
   const stats = new StatisticsRecorder();
   const runner = new BatchRunner(new StagingPool(STAGING_POOL_BYTES), stats, systemClock, logger, observer);
+  const scheduling = spec.scheduling;
   const scheduler: Scheduler =
-    spec.scheduling.kind === 'dynamic'
-      ? new DynamicBatcher(pool, runner, spec.scheduling, stats, systemClock, spec.queue)
-      : new FifoScheduler(pool, runner, stats, systemClock, spec.queue);
+    scheduling.kind === 'dynamic'
+      ? new DynamicBatcher(pool, runner, scheduling, stats, systemClock, spec.queue)
+      : scheduling.kind === 'sequence'
+        ? new SequenceBatcher(spec.info.name, pool, runner, scheduling, stats, systemClock, logger)
+        : new FifoScheduler(pool, runner, stats, systemClock, spec.queue);
   return {
-    infer: (request, signal) => scheduler.enqueue(request, signal),
+    infer: (request, signal, sink) => scheduler.enqueue(request, signal, sink),
     pending: () => scheduler.pending(),
     instances: () => pool.statuses(),
     statistics: () => stats.snapshot(),

@@ -22,6 +22,8 @@ import type { ServerState } from './transport/grpc/service-context.js';
 
 /** Protocol extensions Nereid implements today (reported by ServerMetadata). */
 export const EXTENSIONS: readonly string[] = [
+  'sequence',
+  'sequence(string_id)',
   'model_repository',
   'model_repository(unload_dependents)',
   'model_configuration',

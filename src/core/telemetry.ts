@@ -21,6 +21,8 @@ export interface IncomingCall {
   readonly model: string;
   /** Reads a request header (gRPC metadata), e.g. traceparent. */
   header(name: string): string | undefined;
+  /** A related trace, linked from this call's span: each message of a stream links to the stream's. */
+  readonly link?: RequestTrace | undefined;
 }
 
 /** How a call ended, for its server span. */

@@ -1,7 +1,7 @@
 import { InferError } from '../core/errors.js';
 import type { ExecutorPool } from '../core/execution.js';
 import type { DynamicBatchingPolicy, QueueBounds } from '../core/batching-policy.js';
-import type { InferResponse } from '../core/infer-request.js';
+import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 import { Batch } from './batch.js';
 import { decideBatch } from './batch-former.js';
@@ -56,7 +56,7 @@ export class DynamicBatcher implements Scheduler {
     });
   }
 
-  enqueue(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse> {
+  enqueue(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
     if (this.stopped) return Promise.reject(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
     if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
@@ -70,6 +70,7 @@ export class DynamicBatcher implements Scheduler {
       const pending: PendingRequest = new PendingRequest({
         request,
         signal,
+        sink,
         clock: this.clock,
         resolve: ordered(resolve),
         reject: ordered(reject),

@@ -2,7 +2,7 @@ import type { QueueBounds } from '../core/batching-policy.js';
 import { InferError } from '../core/errors.js';
 import { requestLogPrefix } from '../core/infer-request.js';
 import type { ExecutorPool } from '../core/execution.js';
-import type { InferResponse } from '../core/infer-request.js';
+import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 import { Batch } from './batch.js';
 import type { BatchRunner } from './batch-runner.js';
@@ -40,13 +40,14 @@ export class FifoScheduler implements Scheduler {
     pool.onIdle(() => this.pump());
   }
 
-  enqueue(request: ValidatedRequest, signal: AbortSignal): Promise<InferResponse> {
+  enqueue(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
     if (this.stopped) return Promise.reject(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
     if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
       const pending = new PendingRequest({
         request,
         signal,
+        sink,
         clock: this.clock,
         resolve,
         reject,

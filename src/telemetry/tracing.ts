@@ -120,6 +120,7 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
         kind: SpanKind.SERVER,
         // The model name is the client's string here (it may name no model): bounded like every client string.
         attributes: { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method, [MODEL_ATTRIBUTE]: clip(call.model) },
+        ...(call.link instanceof SpanTrace ? { links: [{ context: call.link.span.spanContext() }] } : {}),
       },
       parent ?? ROOT_CONTEXT,
     );

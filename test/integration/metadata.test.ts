@@ -23,7 +23,7 @@ describe('server, model metadata and health RPCs', () => {
     const metadata = await t.client.call<{ name: string; version: string; extensions: string[] }>('ServerMetadata', {});
     assert.equal(metadata.name, 'nereid-test');
     assert.match(metadata.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(metadata.extensions, ['model_repository', 'model_repository(unload_dependents)', 'model_configuration', 'system_shared_memory', 'statistics', 'schedule_policy', 'trace', 'logging']);
+    assert.deepEqual(metadata.extensions, ['sequence', 'sequence(string_id)', 'model_repository', 'model_repository(unload_dependents)', 'model_configuration', 'system_shared_memory', 'statistics', 'schedule_policy', 'trace', 'logging']);
   });
 
   it('ModelReady: true for a loaded model, false (not an error) for unknown ones', async () => {
@@ -93,17 +93,27 @@ describe('server, model metadata and health RPCs', () => {
     call.cancel();
   });
 
-  it('ModelStreamInfer, the one RPC not served yet, answers UNIMPLEMENTED with its name', async () => {
-    // The bidirectional stream fails as a stream does: with an error status, not a reply.
+  it('ModelStreamInfer is served: a request gets its response with its id, and half-closing ends the stream with OK', async () => {
     const stream = (t.client.inference as any).ModelStreamInfer();
-    const error = await new Promise<{ code: number; details: string }>((resolve) => {
-      stream.on('data', () => assert.fail('no stream responses expected'));
-      stream.on('error', resolve);
-      stream.write({ model_name: 'simple' });
+    const ones = Buffer.from(Int32Array.from({ length: 16 }, () => 1).buffer);
+    const responses: any[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('data', (response: unknown) => responses.push(response));
+      stream.on('error', reject);
+      stream.on('end', resolve);
     });
-    assert.equal(error.code, status.UNIMPLEMENTED);
-    assert.match(error.details, /^ModelStreamInfer is not implemented by this server yet/);
-    assert.equal((await t.client.healthCheck('')).status, 'SERVING', 'the server is still healthy');
+    stream.write({
+      model_name: 'simple',
+      id: 'one',
+      inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1, 16] })),
+      raw_input_contents: [ones, ones],
+    });
+    stream.end();
+    await ended;
+    assert.equal(responses.length, 1);
+    assert.equal(responses[0].error_message, '');
+    assert.equal(responses[0].infer_response.id, 'one');
+    assert.deepEqual(responses[0].infer_response.parameters.triton_final_response, { bool_param: true, parameter_choice: 'bool_param' });
   });
 
   it('serves gRPC reflection for the inference and health services', async () => {

@@ -31,7 +31,11 @@ export function callSignal(call: CancellableCall): { signal: AbortSignal; dispos
 }
 
 /** The parts of a grpc-js server call this needs (unary and streaming calls have them). */
-type CancellableCall = Pick<ServerUnaryCall<unknown, unknown>, 'getDeadline' | 'once' | 'removeListener'>;
+interface CancellableCall {
+  getDeadline: ServerUnaryCall<unknown, unknown>['getDeadline'];
+  once(event: 'cancelled', listener: () => void): unknown;
+  removeListener(event: 'cancelled', listener: () => void): unknown;
+}
 
 function deadlineMs(deadline: Date | number): number {
   return deadline instanceof Date ? deadline.getTime() : deadline;

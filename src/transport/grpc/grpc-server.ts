@@ -14,9 +14,9 @@ import { InferenceServiceDefinition } from './service-definitions.js';
 import { settingsHandlers } from './settings-handlers.js';
 import { sharedMemoryHandlers } from './shared-memory-handlers.js';
 import { statisticsHandler } from './statistics-handler.js';
+import { streamInferHandler } from './stream-infer-handler.js';
 import type { ServiceContext } from './service-context.js';
 import { TlsCertificates, type TlsFiles } from './tls-credentials.js';
-import { unimplementedHandlers } from './unimplemented-handlers.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -48,6 +48,7 @@ export interface GrpcOptions {
 export class GrpcEndpoint {
   private readonly server: Server;
   private readonly health: ReturnType<typeof healthService>;
+  private readonly streams: ReturnType<typeof streamInferHandler>;
   private tls: TlsCertificates | undefined;
 
   constructor(
@@ -63,6 +64,7 @@ export class GrpcEndpoint {
       ...(options.maxConnectionAgeGraceMs !== undefined ? { 'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs } : {}),
     };
     this.server = new Server(channelOptions);
+    this.streams = streamInferHandler(context);
     const limits = context.requestLimits;
     // Undecodable requests are the client's error (request-decoding.ts); ModelInfer's limits are checked before decoding.
     addService(this.server, InferenceServiceDefinition, {
@@ -72,7 +74,7 @@ export class GrpcEndpoint {
       ...settingsHandlers(context),
       ...repositoryHandlers(context),
       ...sharedMemoryHandlers(context),
-      ...unimplementedHandlers(),
+      ...this.streams.handler,
     }, { modelInfer: (bytes) => scanInferRequest(bytes, limits) });
     this.health = healthService(context);
     addService(this.server, HealthService, this.health.service);
@@ -118,6 +120,7 @@ export class GrpcEndpoint {
   async close(graceMs: number): Promise<boolean> {
     this.tls?.stop();
     this.health.endWatches();
+    this.streams.drain();
     const graceful = new Promise<boolean>((resolve) => this.server.tryShutdown(() => resolve(true)));
     let timer: NodeJS.Timeout | undefined;
     const forced = new Promise<boolean>((resolve) => {

@@ -32,6 +32,7 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
       const run = async () => {
         if (context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
         const model = context.registry.get(message.modelName, message.modelVersion);
+        if (model.info.decoupled === true) throw new InferError('DECOUPLED_UNARY', "ModelInfer RPC doesn't support models with decoupled transaction policy");
         const request = decodeInferRequest(message, trace, context.sharedMemory);
         checkBytesElementLengths(request, context.requestLimits);
         const validated = validateInferRequest(request, model.info);

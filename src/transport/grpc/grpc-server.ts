@@ -66,7 +66,7 @@ export class GrpcEndpoint {
     this.server = new Server(channelOptions);
     this.streams = streamInferHandler(context);
     const limits = context.requestLimits;
-    // Undecodable requests are the client's error (request-decoding.ts); ModelInfer's limits are checked before decoding.
+    // Undecodable requests are the client's error (request-decoding.ts); inference requests' limits are checked before decoding.
     addService(this.server, InferenceServiceDefinition, {
       ...metadataHandlers(context),
       ...inferHandler(context),
@@ -75,7 +75,7 @@ export class GrpcEndpoint {
       ...repositoryHandlers(context),
       ...sharedMemoryHandlers(context),
       ...this.streams.handler,
-    }, { modelInfer: (bytes) => scanInferRequest(bytes, limits) });
+    }, { modelInfer: (bytes) => scanInferRequest(bytes, limits), modelStreamInfer: (bytes) => scanInferRequest(bytes, limits) });
     this.health = healthService(context);
     addService(this.server, HealthService, this.health.service);
     addReflection(this.server);

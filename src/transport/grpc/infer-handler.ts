@@ -1,7 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
-import { checkBytesElementLengths } from '../../core/request-limits.js';
 import { validateInferRequest } from '../../core/request-validation.js';
 import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
 import { callSignal } from './call-signal.js';
@@ -34,7 +33,6 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
         const model = context.registry.get(message.modelName, message.modelVersion);
         if (model.info.decoupled === true) throw new InferError('DECOUPLED_UNARY', "ModelInfer RPC doesn't support models with decoupled transaction policy");
         const request = decodeInferRequest(message, trace, context.sharedMemory);
-        checkBytesElementLengths(request, context.requestLimits);
         const validated = validateInferRequest(request, model.info);
         // Lookup to infer stays synchronous: a version being unloaded counts this request before it retires.
         const regions = OutputRegions.of(message, context.sharedMemory);

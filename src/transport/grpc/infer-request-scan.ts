@@ -9,13 +9,15 @@ const FIXED32 = 5;
 
 /**
  * Checks an encoded inference.ModelInferRequest against the request limits before it is
- * decoded, reading the protobuf wire format in place: it allocates nothing per field, so
- * its cost is bounded by the message's length whatever the message says. Counts inputs,
+ * decoded, reading the protobuf wire format in place: it copies nothing, and keeps only
+ * the bounds of each input and raw entry (as many as --max-request-inputs allows), so its
+ * cost is bounded by the message's length whatever the message says. Counts inputs,
  * outputs, raw contents and parameters, the dims and element count of each input and of
- * its typed contents, the length of each typed BYTES element and of every name, and
- * throws REQUEST_LIMIT for the first that is past its limit. A message that is not valid
- * wire format throws REQUEST_MALFORMED saying where. Fields it does not know are skipped,
- * as the decoder skips them.
+ * its typed contents, the length of each BYTES element (typed, or raw: raw entry i belongs
+ * to the i-th input without contents or shared memory, as the codec pairs them) and of
+ * every name, and throws REQUEST_LIMIT for the first that is past its limit. A message
+ * that is not valid wire format throws REQUEST_MALFORMED saying where. Fields it does not
+ * know are skipped, as the decoder skips them. Used for ModelInfer and ModelStreamInfer.
  */
 export function scanInferRequest(bytes: Uint8Array, limits: RequestLimits): void {
   const top = new WireCursor(bytes, 0, bytes.length);
@@ -23,6 +25,10 @@ export function scanInferRequest(bytes: Uint8Array, limits: RequestLimits): void
   let outputs = 0;
   let raw = 0;
   let parameters = 0;
+  /** For each input that takes a raw entry, in order: the label of a BYTES one, else undefined. */
+  const rawTakers: ((() => string) | undefined)[] = [];
+  /** Start and end of each raw entry. */
+  const rawBounds: number[] = [];
   while (top.next()) {
     const { field, wire } = top;
     if (wire !== LENGTH || field < 1 || field > 7) {
@@ -47,7 +53,10 @@ export function scanInferRequest(bytes: Uint8Array, limits: RequestLimits): void
         break;
       case 5:
         checkCount(++inputs, 'the request has', 'inputs', limits);
-        scanInput(bytes, start, end, inputs - 1, limits);
+        {
+          const input = scanInput(bytes, start, end, inputs - 1, limits);
+          if (input.takesRaw) rawTakers.push(input.bytesLabel);
+        }
         break;
       case 6:
         checkCount(++outputs, 'the request asks for', 'outputs', limits);
@@ -55,15 +64,48 @@ export function scanInferRequest(bytes: Uint8Array, limits: RequestLimits): void
         break;
       case 7:
         checkCount(++raw, 'the request has', 'raw_input_contents entries', limits);
+        rawBounds.push(start, end);
         break;
     }
   }
+  for (let k = 0; k < rawTakers.length && 2 * k < rawBounds.length; k++) {
+    const label = rawTakers[k];
+    if (label !== undefined) checkRawBytesElements(bytes, rawBounds[2 * k]!, rawBounds[2 * k + 1]!, label, limits);
+  }
 }
 
-/** InferInputTensor: name, datatype, shape, parameters, contents. */
-function scanInput(bytes: Uint8Array, start: number, end: number, index: number, limits: RequestLimits): void {
+/**
+ * The 4-byte little-endian length of each element of a raw BYTES entry, in place. A
+ * malformed entry (a prefix cut short or running past the end) is left to validation,
+ * which reports it with Triton's texts.
+ */
+function checkRawBytesElements(bytes: Uint8Array, start: number, end: number, label: () => string, limits: RequestLimits): void {
+  for (let offset = start, index = 0; offset + 4 <= end; index++) {
+    const length = (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>> 0;
+    if (length > limits.maxBytesElementBytes) {
+      throw limitError(`BYTES element ${index} of ${label()} is ${length} bytes long; this server takes at most ${limits.maxBytesElementBytes}`, 'maxBytesElementBytes');
+    }
+    offset += 4 + length;
+  }
+}
+
+/** Whether bytes[start, end) spell `text` (ASCII). */
+function spells(bytes: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * InferInputTensor: name, datatype, shape, parameters, contents. Says whether the input
+ * takes a raw entry (no contents, no shared memory region) and, for a BYTES one, how to
+ * name it.
+ */
+function scanInput(bytes: Uint8Array, start: number, end: number, index: number, limits: RequestLimits): { takesRaw: boolean; bytesLabel: (() => string) | undefined } {
   const cursor = new WireCursor(bytes, start, end);
   let name: [number, number] | undefined;
+  let isBytes = false;
+  let sharedMemory = false;
   let dims = 0;
   let elements = 1;
   let negative = false;
@@ -100,9 +142,10 @@ function scanInput(bytes: Uint8Array, start: number, end: number, index: number,
       name = [fieldStart, fieldEnd];
     } else if (field === 2) {
       checkName(fieldEnd - fieldStart, `the datatype of input ${index}`, limits);
+      isBytes = spells(bytes, fieldStart, fieldEnd, 'BYTES');
     } else if (field === 4) {
       checkCount(++parameters, `input ${index} has`, 'parameters', limits);
-      scanParameter(bytes, fieldStart, fieldEnd, `a parameter of input ${index}`, limits);
+      sharedMemory = scanParameter(bytes, fieldStart, fieldEnd, `a parameter of input ${index}`, limits) || sharedMemory;
     } else if (field === 5) {
       contents = [fieldStart, fieldEnd];
     }
@@ -112,6 +155,8 @@ function scanInput(bytes: Uint8Array, start: number, end: number, index: number,
     throw limitError(`${label()} has a shape of ${count} elements; this server takes at most ${limits.maxTensorElements}`, 'maxTensorElements');
   }
   if (contents !== undefined) scanContents(bytes, contents[0], contents[1], label, limits);
+  const takesRaw = contents === undefined && !sharedMemory;
+  return { takesRaw, bytesLabel: takesRaw && isBytes ? label : undefined };
 }
 
 /** InferTensorContents: every element of every field counts; BYTES elements by length too. */
@@ -180,14 +225,21 @@ function scanOutput(bytes: Uint8Array, start: number, end: number, index: number
   }
 }
 
-/** A map<string, InferParameter> entry: its key is a name. */
-function scanParameter(bytes: Uint8Array, start: number, end: number, what: string, limits: RequestLimits): void {
+/** A map<string, InferParameter> entry: its key is a name. True when it names a shared memory region. */
+function scanParameter(bytes: Uint8Array, start: number, end: number, what: string, limits: RequestLimits): boolean {
   const cursor = new WireCursor(bytes, start, end);
+  let region = false;
+  let value = false;
   while (cursor.next()) {
     if (cursor.field === 1 && cursor.wire === LENGTH) {
       checkName(cursor.lengthDelimited(), `the key of ${what}`, limits);
+      region = spells(bytes, cursor.start, cursor.end, 'shared_memory_region');
+    } else if (cursor.field === 2 && cursor.wire === LENGTH) {
+      // A value with no choice set is no region to the codec (shm-tensors.ts).
+      value = cursor.lengthDelimited() > 0;
     } else cursor.skip();
   }
+  return region && value;
 }
 
 function checkName(length: number, what: string, limits: RequestLimits): void {

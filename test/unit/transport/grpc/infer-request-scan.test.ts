@@ -107,6 +107,30 @@ describe('scanInferRequest', () => {
     );
   });
 
+  it('bounds each raw BYTES element, pairing raw entries with the inputs that take one, as the codec does', () => {
+    const element = (length: number) => Buffer.concat([Buffer.from(Uint32Array.of(length).buffer), Buffer.alloc(length)]);
+    const raw = (...lengths: number[]) => Buffer.concat(lengths.map(element));
+    const bytesInput = (name: string, extra: Record<string, unknown> = {}) => ({ name, datatype: 'BYTES', shape: [2n], ...extra });
+    scanInferRequest(encode({ inputs: [bytesInput('A')], rawInputContents: [raw(10, 0)] }), LIMITS);
+    refuses(
+      encode({ inputs: [bytesInput('A')], rawInputContents: [raw(3, 11)] }),
+      'REQUEST_LIMIT',
+      "BYTES element 1 of input 'A' is 11 bytes long; this server takes at most 10 (--max-bytes-element-bytes)",
+    );
+    // A (typed) and B (shared memory) take no raw entry: the first raw entry is C's, the second D's.
+    const inputs = [
+      bytesInput('A', { contents: { bytesContents: [new Uint8Array(1)] } }),
+      bytesInput('B', { parameters: { shared_memory_region: { parameterChoice: { $case: 'stringParam', value: 'r' } } } }),
+      input('C', [100n]),
+      bytesInput('D'),
+    ];
+    const longerNames = { ...LIMITS, maxNameBytes: 32 };
+    refuses(encode({ inputs, rawInputContents: [new Uint8Array(400).fill(0xff), raw(12)] }), 'REQUEST_LIMIT', /^BYTES element 0 of input 'D' is 12 bytes long/, longerNames);
+    scanInferRequest(encode({ inputs, rawInputContents: [new Uint8Array(400).fill(0xff), raw(10)] }), longerNames);
+    // A prefix cut short is validation's to report.
+    scanInferRequest(encode({ inputs: [bytesInput('A')], rawInputContents: [Uint8Array.of(1, 0)] }), LIMITS);
+  });
+
   it('refuses a message that is not protobuf wire format, saying where', () => {
     const prefix = 'ModelInfer request does not parse as inference.ModelInferRequest: ';
     refuses(Uint8Array.from([0x3a, 0x64, 1, 2]), 'REQUEST_MALFORMED', `${prefix}field 7 (length-delimited, 100 bytes) runs past the end of its message (at byte 2)`);

@@ -12,7 +12,10 @@ export interface OtelEnvironment {
   readonly disabledBy: string | undefined;
   readonly sampler: TraceSampler | undefined;
   readonly propagate: boolean;
+  /** The traces endpoint for OTLP/HTTP: the traces variable as is, else the general one + /v1/traces. */
   readonly url: string | undefined;
+  /** The traces endpoint for OTLP/gRPC: the traces variable, else the general one, both as is. */
+  readonly grpcUrl: string | undefined;
   readonly protocol: TraceConfig['exporter']['protocol'] | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly timeoutMillis: number | undefined;
@@ -83,6 +86,7 @@ export function readOtelEnvironment(env: NodeJS.ProcessEnv, overridden: Readonly
   };
 
   const url = overridden.has('url') ? undefined : endpoint(read);
+  const grpcUrl = overridden.has('url') ? undefined : (read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? read('OTEL_EXPORTER_OTLP_ENDPOINT'));
   const protocolSetting = overridden.has('protocol') ? undefined : otlp('PROTOCOL');
   const compressionSetting = otlp('COMPRESSION');
   const timeout = otlp('TIMEOUT');
@@ -107,6 +111,7 @@ export function readOtelEnvironment(env: NodeJS.ProcessEnv, overridden: Readonly
     sampler: sampler(read),
     propagate: propagate(read('OTEL_PROPAGATORS')),
     url,
+    grpcUrl,
     protocol: protocolSetting === undefined ? undefined : otlpProtocol(protocolSetting[1], protocolSetting[0]),
     headers: {
       ...keyValues('OTEL_EXPORTER_OTLP_HEADERS', read('OTEL_EXPORTER_OTLP_HEADERS'), 'headers'),
@@ -130,19 +135,14 @@ export function readOtelEnvironment(env: NodeJS.ProcessEnv, overridden: Readonly
   };
 }
 
-/** An OTLP protocol name as OpenTelemetry spells it; only the HTTP ones are exported. */
+/** An OTLP protocol name as OpenTelemetry spells it. */
 export function otlpProtocol(value: string, where: string): TraceConfig['exporter']['protocol'] {
   const protocol = value.toLowerCase();
-  if (protocol === 'http/protobuf' || protocol === 'http/json') return protocol;
-  if (protocol === 'grpc') {
-    // A general OTLP setting may serve other services; say how to override it for Nereid alone.
-    const override = where === 'OTEL_EXPORTER_OTLP_PROTOCOL' ? ' (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces, with an OTLP/HTTP endpoint)' : '';
-    throw new Error(`invalid value '${value}' for ${where}: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json${override}`);
-  }
-  throw new Error(`invalid value '${value}' for ${where}: expected http/protobuf or http/json`);
+  if (protocol === 'http/protobuf' || protocol === 'http/json' || protocol === 'grpc') return protocol;
+  throw new Error(`invalid value '${value}' for ${where}: expected grpc, http/protobuf or http/json`);
 }
 
-/** An OTLP/HTTP endpoint: an http or https URL. */
+/** An OTLP endpoint: an http or https URL (for gRPC, https means TLS and the path is not used). */
 export function otlpUrl(value: string, where: string): string {
   let url: URL | undefined;
   try {
@@ -174,7 +174,7 @@ function disabledBy(read: (name: string) => string | undefined): string | undefi
   const names = [...new Set(exporters.split(',').map((e) => e.trim().toLowerCase()).filter(Boolean))];
   for (const name of names) {
     if (name === 'otlp' || name === 'none') continue;
-    const why = name === 'console' ? 'it would write spans into the log lines on stdout' : 'Nereid exports spans over OTLP/HTTP only';
+    const why = name === 'console' ? 'it would write spans into the log lines on stdout' : 'Nereid exports spans over OTLP only';
     throw new Error(`invalid value '${exporters}' for OTEL_TRACES_EXPORTER: '${name}' is not supported (${why}); expected otlp or none`);
   }
   if (names.includes('none')) {

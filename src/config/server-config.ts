@@ -101,16 +101,16 @@ export interface TraceConfig {
   readonly propagate: boolean;
   /** Where and how spans are sent. */
   readonly exporter: {
-    /** OTLP/HTTP endpoint. */
+    /** OTLP endpoint: the full traces URL for HTTP; for gRPC the scheme says TLS or not and any path is unused. */
     readonly url: string;
-    /** OTLP/HTTP payload encoding: protobuf (OpenTelemetry's default) or JSON. */
-    readonly protocol: 'http/protobuf' | 'http/json';
-    /** Extra HTTP headers on every export (e.g. an API key). Never logged or reported. */
+    /** OTLP transport and encoding: HTTP with protobuf (OpenTelemetry's default) or JSON, or gRPC. */
+    readonly protocol: 'http/protobuf' | 'http/json' | 'grpc';
+    /** Extra HTTP headers (gRPC metadata) on every export (e.g. an API key). Never logged or reported. */
     readonly headers: Readonly<Record<string, string>>;
     /** How long one export may take, ms. */
     readonly timeoutMillis: number;
     readonly compression: 'none' | 'gzip';
-    /** PEM files for an https endpoint: the CA to trust, the client certificate and its key. */
+    /** PEM files for an https endpoint (HTTP or gRPC): the CA to trust, the client certificate and its key. */
     readonly certificate: string | undefined;
     readonly clientCertificate: string | undefined;
     readonly clientKey: string | undefined;

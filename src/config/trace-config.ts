@@ -2,6 +2,8 @@ import type { TraceConfig } from './server-config.js';
 import { MAX_MILLIS, otlpProtocol, otlpUrl, readOtelEnvironment, type FlagSetting } from './otel-environment.js';
 
 const DEFAULT_URL = 'http://localhost:4318/v1/traces';
+/** OTLP/gRPC's default endpoint (the collector's 4317). */
+const DEFAULT_GRPC_URL = 'http://localhost:4317';
 /** OpenTelemetry's default for OTLP exporters; smaller and cheaper to encode than JSON. */
 const DEFAULT_PROTOCOL = 'http/protobuf';
 /** Triton's default rate; with OTEL_TRACES_SAMPLER set the sampler decides alone (rate 1) unless rate is given. */
@@ -61,6 +63,8 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
         `(${source('maxQueueSize', 'bsp_max_queue_size', 'OTEL_BSP_MAX_QUEUE_SIZE')}); it must not be`,
     );
   }
+  const protocol = given.protocol ?? otel.protocol ?? DEFAULT_PROTOCOL;
+  const url = given.url ?? (protocol === 'grpc' ? (otel.grpcUrl === undefined ? undefined : otlpUrl(otel.grpcUrl, grpcEndpointVariable(env))) : otel.url);
   return {
     level: given.level ?? 'OFF',
     rate: given.rate ?? (otel.sampler !== undefined ? 1 : DEFAULT_RATE),
@@ -69,8 +73,8 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
     sampler: otel.sampler ?? DEFAULT_SAMPLER,
     propagate: otel.propagate,
     exporter: {
-      url: given.url ?? otel.url ?? DEFAULT_URL,
-      protocol: given.protocol ?? otel.protocol ?? DEFAULT_PROTOCOL,
+      url: url ?? (protocol === 'grpc' ? DEFAULT_GRPC_URL : DEFAULT_URL),
+      protocol,
       headers: otel.headers,
       timeoutMillis: otel.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS,
       compression: otel.compression ?? 'none',
@@ -139,4 +143,9 @@ function parseEntries(entries: readonly string[]): GivenSettings {
     }
   }
   return given;
+}
+
+/** The variable the OTLP/gRPC endpoint came from (the traces one wins), for error messages. */
+function grpcEndpointVariable(env: NodeJS.ProcessEnv): string {
+  return env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
 }

@@ -124,11 +124,23 @@ describe('loadConfig', () => {
     const both = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' };
     assert.equal(run([...REPO], both).trace.exporter.protocol, 'http/protobuf', 'the traces variable wins over the general one');
     assert.equal(run([...REPO, '--trace-config', 'protocol=http/json'], both).trace.exporter.protocol, 'http/json', 'the flag wins over the variables');
-    rejects([...REPO, '--trace-config', 'protocol=grpc'], "--trace-config: invalid value 'grpc' for protocol: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json");
-    rejects([...REPO], "invalid value 'xml' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected http/protobuf or http/json", { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'xml' });
-    rejects([...REPO], /^invalid value 'grpc' for OTEL_EXPORTER_OTLP_PROTOCOL: .*OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces/, { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
+    rejects([...REPO], "invalid value 'xml' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected grpc, http/protobuf or http/json", { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'xml' });
+    rejects([...REPO, '--trace-config', 'protocol=thrift'], "--trace-config: invalid value 'thrift' for protocol: expected grpc, http/protobuf or http/json");
     const general = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
     assert.equal(run([...REPO, '--trace-config', 'protocol=http/json'], general).trace.exporter.protocol, 'http/json', 'a variable the flag overrides is not read');
+  });
+
+  it('exports over OTLP/gRPC with protocol grpc: the endpoint is used as is, localhost:4317 by default', () => {
+    const exporter = (flags: string[], env: NodeJS.ProcessEnv = {}) => run([...REPO, ...flags], env).trace.exporter;
+    assert.deepEqual([exporter(['--trace-config', 'protocol=grpc']).protocol, exporter(['--trace-config', 'protocol=grpc']).url], ['grpc', 'http://localhost:4317']);
+    assert.equal(exporter([], { OTEL_EXPORTER_OTLP_PROTOCOL: 'GRPC', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://collector:4317' }).url, 'https://collector:4317', 'no /v1/traces for gRPC');
+    assert.equal(
+      exporter([], { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:4317' }).url,
+      'http://t:4317',
+      'the traces endpoint wins',
+    );
+    assert.equal(exporter(['--trace-config', 'protocol=grpc,url=http://x:4317'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317' }).url, 'http://x:4317', 'the flag wins');
+    assert.equal(exporter([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).url, 'http://c:4318/v1/traces', 'HTTP still appends /v1/traces');
   });
 
   it('returns help and version requests', () => {

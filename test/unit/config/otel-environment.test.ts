@@ -79,10 +79,11 @@ describe('standard OTEL_* variables: each works or is refused naming the variabl
     refused({}, "--trace-config: invalid value 'localhost:4318' for url: expected an http:// or https:// URL", ['--trace-config', 'url=localhost:4318']);
   });
 
-  it('OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: http/protobuf or http/json; grpc refused with how to override it', () => {
+  it('OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: grpc, http/protobuf or http/json', () => {
     assert.equal(trace({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON' }).exporter.protocol, 'http/json');
-    refused({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc' }, "invalid value 'grpc' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: Nereid exports traces over OTLP/HTTP only; use http/protobuf or http/json");
-    refused({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL overrides it for traces/);
+    assert.deepEqual(trace({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).exporter.protocol, 'grpc');
+    refused({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'thrift' }, "invalid value 'thrift' for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected grpc, http/protobuf or http/json");
+    refused({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }, "invalid value 'collector:4317' for OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:// or https:// URL");
   });
 
   it('OTEL_EXPORTER_OTLP_(TRACES_)HEADERS: percent-decoded, the traces ones winning per key; bad ones refused without echoing secrets', () => {
@@ -131,7 +132,7 @@ describe('standard OTEL_* variables: each works or is refused naming the variabl
     assert.equal(trace({ OTEL_TRACES_EXPORTER: 'otlp' }).disabledBy, undefined);
     assert.equal(trace({ OTEL_TRACES_EXPORTER: 'none' }).disabledBy, 'OTEL_TRACES_EXPORTER=none');
     refused({ OTEL_TRACES_EXPORTER: 'console' }, "invalid value 'console' for OTEL_TRACES_EXPORTER: 'console' is not supported (it would write spans into the log lines on stdout); expected otlp or none");
-    refused({ OTEL_TRACES_EXPORTER: 'otlp,zipkin' }, "invalid value 'otlp,zipkin' for OTEL_TRACES_EXPORTER: 'zipkin' is not supported (Nereid exports spans over OTLP/HTTP only); expected otlp or none");
+    refused({ OTEL_TRACES_EXPORTER: 'otlp,zipkin' }, "invalid value 'otlp,zipkin' for OTEL_TRACES_EXPORTER: 'zipkin' is not supported (Nereid exports spans over OTLP only); expected otlp or none");
     refused({ OTEL_TRACES_EXPORTER: 'none,otlp' }, "invalid value 'none,otlp' for OTEL_TRACES_EXPORTER: none cannot be combined with otlp");
   });
 

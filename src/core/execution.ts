@@ -2,6 +2,7 @@ import type { CpuFeatures } from './cpu-features.js';
 import type { DataType } from './data-type.js';
 import type { ErrorId } from './errors.js';
 import type { Variant } from './precision.js';
+import type { RequestTrace } from './telemetry.js';
 
 /**
  * A tensor whose bytes sit in an ArrayBuffer that can be transferred between threads.
@@ -23,6 +24,8 @@ export interface ExecutionRequest {
   readonly inputs: readonly BufferTensor[];
   readonly outputNames: readonly string[];
   readonly variant: Variant;
+  /** The traces of the sampled requests in the execution, so that the instance's log lines name them. */
+  readonly traces?: readonly RequestTrace[];
   /**
    * Decoupled models only: receives every response of the execution's requests, on the
    * main thread, as the backend sends them. They may keep coming after the execution

@@ -92,4 +92,6 @@ export interface LogMessage {
   readonly type: 'log';
   readonly level: 'debug' | 'info' | 'warn' | 'error';
   readonly message: string;
+  /** Structured fields of the line (structured-clonable values only). */
+  readonly fields?: Readonly<Record<string, unknown>>;
 }

@@ -9,6 +9,8 @@ type State = 'starting' | 'idle' | 'busy' | 'failed' | 'stopped';
 
 interface Pending {
   readonly runId: number;
+  /** The execution's sampled requests, named in the worker's log lines while it runs. */
+  readonly traces: ExecutionRequest['traces'];
   resolve(result: ExecutionResult): void;
   reject(err: Error): void;
 }
@@ -81,7 +83,7 @@ export class ModelInstance {
     if (request.onResponse !== undefined) this.responders.set(runId, request.onResponse);
     const transfer = [...new Set(request.inputs.map((t) => t.buffer))];
     return new Promise((resolve, reject) => {
-      this.pending = { runId, resolve, reject };
+      this.pending = { runId, traces: request.traces, resolve, reject };
       this.post(message, transfer);
     });
   }
@@ -152,7 +154,8 @@ export class ModelInstance {
         this.responders.delete(message.runId);
         return;
       case 'log':
-        this.logger[message.level]({ instance: this.name }, message.message);
+        // This logger already names model, version and instance; add the execution's traces.
+        this.logger[message.level]({ ...message.fields, ...traceFields(this.pending?.traces) }, message.message);
         return;
     }
   }
@@ -177,4 +180,11 @@ export class ModelInstance {
     this.responders.clear();
     this.failureListener?.(reason);
   }
+}
+
+/** Log fields for an execution's traces: trace_id and span_id for one request, trace_ids for a batch. */
+function traceFields(traces: ExecutionRequest['traces']): Record<string, unknown> {
+  if (traces === undefined || traces.length === 0) return {};
+  if (traces.length === 1) return { trace_id: traces[0]!.traceId, span_id: traces[0]!.spanId };
+  return { trace_ids: traces.map((t) => t.traceId) };
 }

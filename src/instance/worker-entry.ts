@@ -9,6 +9,7 @@ import type { ModelBackend, ResponseSender } from '../backend/model-backend.js';
 import { nowMs } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
+import { forwardConsole, workerLogger } from './worker-log.js';
 
 const port = parentPort;
 if (port === null) throw new Error('worker-entry must run in a worker thread');
@@ -17,6 +18,9 @@ const startup = workerData as WorkerStartup;
 function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
+
+const logger = workerLogger(post);
+forwardConsole(logger);
 
 async function handleRun(session: ModelBackend, message: RunMessage): Promise<void> {
   const inputBuffers = uniqueBuffers(message.inputs.map((t) => t.buffer));
@@ -33,6 +37,8 @@ async function handleRun(session: ModelBackend, message: RunMessage): Promise<vo
   } catch (err) {
     const known = err instanceof InferError;
     const text = err instanceof Error ? err.message : String(err);
+    // The requests' own failure lines say the same per request; this one ties the batch together.
+    logger.debug({ errorId: known ? err.id : 'BACKEND_ERROR', error: text, variant: message.variant }, 'execution failed');
     post(
       {
         type: 'run-failed',
@@ -79,6 +85,7 @@ function uniqueBuffers(buffers: ArrayBuffer[]): ArrayBuffer[] {
 
 async function main(): Promise<void> {
   let session: ModelBackend;
+  const loading = nowMs();
   try {
     session = await createBackend(startup.backend, startup.settings);
   } catch (err) {
@@ -99,6 +106,8 @@ async function main(): Promise<void> {
     if (message.type === 'crash') process.exit(70);
     chain = chain.then(() => handleRun(session, message));
   });
+  const { executionProvider, deviceId } = startup.settings;
+  logger.debug({ executionProvider, deviceId, loadMs: Math.round(nowMs() - loading) }, 'session loaded');
   post({ type: 'ready' });
 }
 

@@ -47,8 +47,9 @@ export class Batch implements RunnableBatch {
     });
     const wanted = new Set(this.entries.flatMap((e) => e.request.outputNames));
     const outputNames = this.model.outputs.map((o) => o.name).filter((name) => wanted.has(name));
-    if (this.model.decoupled === true) return { inputs, outputNames, variant: first.variant, onResponse: decoupledResponses(this.entries) };
-    return { inputs, outputNames, variant: first.variant };
+    const traces = this.entries.flatMap((e) => (e.request.request.trace === undefined ? [] : [e.request.request.trace]));
+    if (this.model.decoupled === true) return { inputs, outputNames, variant: first.variant, traces, onResponse: decoupledResponses(this.entries) };
+    return { inputs, outputNames, variant: first.variant, traces };
   }
 
   /**

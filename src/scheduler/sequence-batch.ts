@@ -71,7 +71,8 @@ export class SequenceBatch implements RunnableBatch {
     const wanted = new Set(this.entries.flatMap((e) => e.request.outputNames));
     const outputNames = this.model.outputs.map((o) => o.name).filter((name) => wanted.has(name));
     for (const spec of this.policy.states) if (!outputNames.includes(spec.outputName)) outputNames.push(spec.outputName);
-    return { inputs, outputNames, variant: first.variant };
+    const traces = this.entries.flatMap((e) => (e.request.request.trace === undefined ? [] : [e.request.request.trace]));
+    return { inputs, outputNames, variant: first.variant, traces };
   }
 
   complete(result: ExecutionResult): PendingRequest[] {

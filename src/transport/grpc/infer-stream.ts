@@ -10,6 +10,7 @@ import { callSignal } from './call-signal.js';
 import { decodeInferRequest } from './infer-codec.js';
 import { header, logFailure, logIds } from './request-log.js';
 import type { ServiceContext } from './service-context.js';
+import { wireBytes } from './request-decoding.js';
 import { OutputRegions } from './shm-tensors.js';
 import { grpcCode, toServiceError } from './status.js';
 import { emptyFinalResponse, responseBytes, streamError, streamResponse } from './stream-codec.js';
@@ -18,12 +19,12 @@ import { emptyFinalResponse, responseBytes, streamError, streamResponse } from '
 export interface StreamBounds {
   /** Requests read and not yet answered, plus responses not yet written to the connection. */
   readonly maxPending: number;
-  /** Bytes of responses not yet written to the connection (a client that does not read). */
-  readonly maxUnsentBytes: number;
+  /** Bytes of those: the requests' messages and the unwritten responses (a client that does not read). */
+  readonly maxPendingBytes: number;
 }
 
-/** The bounds a stream gets: reading stops at 1024 pending requests and responses, or 64 MiB of unsent responses. */
-export const STREAM_BOUNDS: StreamBounds = { maxPending: 1024, maxUnsentBytes: 64 * 1024 * 1024 };
+/** The bounds a stream gets: reading stops at 1024 pending requests and responses, or 64 MiB of them. */
+export const STREAM_BOUNDS: StreamBounds = { maxPending: 1024, maxPendingBytes: 64 * 1024 * 1024 };
 
 /** One successful request in this many is logged at debug level, as for ModelInfer. */
 const SUCCESS_LOG_EVERY = 100;
@@ -42,9 +43,9 @@ type Call = ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
  * cancelled stream drops its queued requests unrun. After the client half-closes, the
  * requests in flight finish, their responses go out, and the stream ends with OK.
  * Back-pressure: when requests in flight plus unwritten responses reach
- * `bounds.maxPending`, or unwritten responses pass `bounds.maxUnsentBytes` (a client that
- * stops reading), the stream stops reading (HTTP/2 flow control then holds the client
- * back) until half of that has drained.
+ * `bounds.maxPending`, or their bytes (request messages, and responses a client that
+ * stops reading leaves unwritten) pass `bounds.maxPendingBytes`, the stream stops reading
+ * (HTTP/2 flow control then holds the client back) until half of that has drained.
  *
  * Tracing: the stream has a server span, and each request a server span of its own linked
  * to it, with the same phases as a ModelInfer. Main thread only.
@@ -55,7 +56,8 @@ export class InferStream {
   private readonly trace: RequestTrace | undefined;
   private inFlight = 0;
   private unsent = 0;
-  private unsentBytes = 0;
+  /** Bytes of the requests in flight and of the responses not yet written. */
+  private pendingBytes = 0;
   private paused = false;
   private halfClosed = false;
   private closing: InferError | undefined;
@@ -91,7 +93,9 @@ export class InferStream {
   }
 
   private receive(message: ModelInferRequest): void {
+    const messageBytes = wireBytes(message);
     this.inFlight += 1;
+    this.pendingBytes += messageBytes;
     this.flow();
     const trace = this.context.telemetry.startCall({
       method: 'ModelStreamInfer',
@@ -138,6 +142,7 @@ export class InferStream {
       .finally(() => {
         regions?.release();
         this.inFlight -= 1;
+        this.pendingBytes -= messageBytes;
         this.flow();
         this.finishIfDone();
       });
@@ -148,10 +153,10 @@ export class InferStream {
     if (this.ended) return;
     const bytes = responseBytes(response);
     this.unsent += 1;
-    this.unsentBytes += bytes;
+    this.pendingBytes += bytes;
     this.call.write(response, () => {
       this.unsent -= 1;
-      this.unsentBytes -= bytes;
+      this.pendingBytes -= bytes;
       this.flow();
     });
     this.flow();
@@ -161,10 +166,10 @@ export class InferStream {
   private flow(): void {
     if (this.ended) return;
     const pending = this.inFlight + this.unsent;
-    if (!this.paused && (pending >= this.bounds.maxPending || this.unsentBytes > this.bounds.maxUnsentBytes)) {
+    if (!this.paused && (pending >= this.bounds.maxPending || this.pendingBytes > this.bounds.maxPendingBytes)) {
       this.paused = true;
       this.call.pause();
-    } else if (this.paused && pending <= this.bounds.maxPending / 2 && this.unsentBytes <= this.bounds.maxUnsentBytes / 2) {
+    } else if (this.paused && pending <= this.bounds.maxPending / 2 && this.pendingBytes <= this.bounds.maxPendingBytes / 2) {
       this.paused = false;
       this.call.resume();
     }

@@ -37,6 +37,7 @@ export async function createServable(spec: ServableSpec, logger: Logger, observe
     pending: () => scheduler.pending(),
     instances: () => pool.statuses(),
     statistics: () => stats.snapshot(),
+    ...(scheduler instanceof SequenceBatcher ? { sequences: () => ({ active: scheduler.sequences, stateBytes: scheduler.stateBytes }) } : {}),
     crashInstance: (name: string) => pool.crash(name),
     async stop() {
       await scheduler.stop();

@@ -131,6 +131,7 @@ export class NereidServer implements ServerState {
         statistics: () => m.servable.statistics(),
         pending: () => m.servable.pending(),
         instances: () => m.servable.instances(),
+        sequences: () => m.servable.sequences(),
       })),
     );
     const observer: ExecutionObserver = {

@@ -32,6 +32,8 @@ export interface Servable {
   instances(): readonly InstanceStatus[];
   /** Cumulative statistics since the version loaded. */
   statistics(): ModelStatisticsSnapshot;
+  /** Sequence models: the sequences holding a slot or waiting for one, and the bytes of implicit state they keep. */
+  sequences?(): { readonly active: number; readonly stateBytes: number } | undefined;
   /**
    * Fault drill: makes one instance's worker exit as a crash would. It reads the order
    * between executions, so the execution it is running completes and the next one sent

@@ -41,6 +41,11 @@ export class DrainingServable implements Servable {
     return this.inner.statistics();
   }
 
+  /** Sequence models: active sequences and their implicit state's bytes; undefined for other models. */
+  sequences(): { readonly active: number; readonly stateBytes: number } | undefined {
+    return this.inner.sequences?.();
+  }
+
   crashInstance(name: string): void {
     this.inner.crashInstance(name);
   }

@@ -10,7 +10,7 @@ export interface ControlRow {
   readonly end: boolean;
   /** False for a padding row (direct strategy: a slot with no request in this batch). */
   readonly ready: boolean;
-  /** Undefined on padding rows, which get 0 (or '') as in Triton. */
+  /** Undefined on padding rows, which get 0 (as in Triton), or '0' for a string CORRID. */
   readonly corrid: CorrelationId | undefined;
 }
 
@@ -44,7 +44,8 @@ export function checkCorrelationId(controls: readonly ControlTensor[], id: Corre
 export function controlTensor(control: ControlTensor, rows: readonly ControlRow[], batching: boolean): { shape: number[]; data: Uint8Array } {
   const shape = batching ? [rows.length, 1] : [1];
   if (control.datatype === 'BYTES') {
-    const texts = rows.map((row) => encoder.encode(row.corrid === undefined ? '' : textValue(row.corrid)));
+    // Padding rows get '0', so a model that parses the ID as a number still runs them.
+    const texts = rows.map((row) => encoder.encode(row.corrid === undefined ? '0' : textValue(row.corrid)));
     return { shape, data: joinBytesElements(texts) };
   }
   const view = new DataView(new ArrayBuffer(rows.length * byteSize(control)));

@@ -11,6 +11,8 @@ export interface MeteredModel {
   statistics(): ModelStatisticsSnapshot;
   pending(): number;
   instances(): readonly InstanceStatus[];
+  /** Sequence models only: active sequences and the bytes of implicit state they hold. */
+  sequences?(): { readonly active: number; readonly stateBytes: number } | undefined;
 }
 
 const LABELS = ['model', 'version'] as const;
@@ -67,6 +69,24 @@ export class ModelMetrics implements ExecutionObserver {
         for (const model of sources()) this.set({ model: model.name, version: String(model.version) }, model.pending());
       },
     });
+    for (const [name, help, value] of [
+      ['nereid_sequence_active', 'Sequences of a sequence model holding a batch slot or waiting for one', (q: { active: number }) => q.active],
+      ['nereid_sequence_state_bytes', 'Bytes of implicit state the active sequences of a model keep between their requests', (q: { stateBytes: number }) => q.stateBytes],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: LABELS,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const model of sources()) {
+            const sequences = model.sequences?.();
+            if (sequences !== undefined) this.set({ model: model.name, version: String(model.version) }, value(sequences));
+          }
+        },
+      });
+    }
     new Counter({
       name: 'nereid_instance_executions_total',
       // `lane`, not `instance`: Prometheus keeps `instance` for the scrape target.

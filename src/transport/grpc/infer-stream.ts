@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
@@ -72,6 +73,8 @@ export class InferStream {
     private readonly onEnd: () => void,
   ) {
     ({ signal: this.signal, dispose: this.disposeSignal } = callSignal(call));
+    // Every request in flight listens to the stream's signal; there are at most bounds.maxPending.
+    setMaxListeners(0, this.signal);
     this.trace = context.telemetry.startCall({ method: 'ModelStreamInfer', model: '', header: (name) => header(call.metadata, name) });
     call.on('data', (message: ModelInferRequest) => this.receive(message));
     call.on('end', () => {

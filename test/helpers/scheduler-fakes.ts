@@ -3,7 +3,7 @@
  * test finishes by hand, and builders for validated requests whose input values carry a
  * per-request marker, so a test can read which requests an execution held, in order.
  */
-import type { BufferTensor, ComputeTiming, ExecutionRequest, ExecutionResult, Executor, ExecutorPool } from '../../src/core/execution.js';
+import type { BufferTensor, ComputeTiming, ExecutionRequest, ExecutionResult, Executor, InstanceSet } from '../../src/core/execution.js';
 import type { ParameterValue } from '../../src/core/infer-request.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { ModelInfo } from '../../src/core/model-info.js';
@@ -82,28 +82,32 @@ export class FakeClock implements Clock {
 /** One execution the fake pool received. */
 export interface FakeCall {
   readonly instance: string;
-  /** The assembled inputs, copied when the execution started. */
-  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly values: readonly number[] }[];
+  /** The assembled inputs, copied when the execution started (values read as FP32; `bytes` as they were). */
+  readonly inputs: readonly { readonly name: string; readonly shape: readonly number[]; readonly values: readonly number[]; readonly bytes: Uint8Array }[];
+  /** The outputs the execution asked for. */
+  readonly outputNames: readonly string[];
   /** Markers of the requests in the batch, in batch order (see `makeRequest`). */
   readonly markers: readonly number[];
   /** The model variant the execution asked for. */
   readonly variant: string;
   readonly state: 'running' | 'done' | 'failed';
-  /** Completes the execution: outputs are the inputs, renamed to the requested outputs. */
-  finish(compute?: ComputeTiming): void;
+  /** Completes the execution: outputs are the inputs, renamed to the requested outputs (or `outputs` when given). */
+  finish(compute?: ComputeTiming, outputs?: BufferTensor[]): void;
   /** Fails the execution. */
   fail(err: unknown): void;
 }
 
 /**
- * N fake instances. `acquire` leases an idle one; `execute` records the call and settles
- * when the test says; then the instance is idle again and the onIdle listeners run (as
- * the real InstancePool does, before the scheduler sees the result).
+ * N fake instances. `acquire` leases an idle one (`acquireInstance` a given one);
+ * `execute` records the call and settles when the test says; then the instance is idle
+ * again and the onIdle listeners run (as the real InstancePool does, before the scheduler
+ * sees the result). `fail(index)` runs the instance-failure listeners.
  */
-export class FakePool implements ExecutorPool {
+export class FakePool implements InstanceSet {
   readonly calls: FakeCall[] = [];
   private readonly busy: boolean[];
   private readonly listeners: (() => void)[] = [];
+  private readonly failureListeners: ((index: number, name: string) => void)[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -125,9 +129,33 @@ export class FakePool implements ExecutorPool {
     this.listeners.push(listener);
   }
 
+  get instanceCount(): number {
+    return this.busy.length;
+  }
+
+  isInstanceIdle(index: number): boolean {
+    return this.busy[index] === false;
+  }
+
+  acquireInstance(index: number): Executor | undefined {
+    return this.isInstanceIdle(index) ? this.lease(index) : undefined;
+  }
+
+  onInstanceFailed(listener: (index: number, name: string) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /** Runs the instance-failure listeners for instance `index`, as a dead worker would. */
+  fail(index: number): void {
+    for (const listener of this.failureListeners) listener(index, `fake_${index}`);
+  }
+
   acquire(): Executor | undefined {
     const index = this.busy.indexOf(false);
-    if (index < 0) return undefined;
+    return index < 0 ? undefined : this.lease(index);
+  }
+
+  private lease(index: number): Executor {
     this.busy[index] = true;
     const instanceName = `fake_${index}`;
     const free = () => {
@@ -156,7 +184,12 @@ export class FakePool implements ExecutorPool {
       shape: [...t.shape],
       bytes: new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice(),
     }));
-    const inputs = copies.map((c) => ({ name: c.name, shape: c.shape, values: Array.from(new Float32Array(c.bytes.buffer)) }));
+    const inputs = copies.map((c) => ({
+      name: c.name,
+      shape: c.shape,
+      values: c.bytes.byteLength % 4 === 0 ? Array.from(new Float32Array(c.bytes.buffer)) : [],
+      bytes: c.bytes,
+    }));
     const markers: number[] = [];
     for (const value of inputs[0]?.values ?? []) {
       const marker = Math.floor(value / 1000);
@@ -171,14 +204,15 @@ export class FakePool implements ExecutorPool {
         instance,
         inputs,
         markers,
+        outputNames: request.outputNames,
         variant: request.variant,
         get state() {
           return state;
         },
-        finish: (compute) => {
+        finish: (compute, given) => {
           check();
           state = 'done';
-          const outputs: BufferTensor[] = request.outputNames.map((name, i) => {
+          const outputs: BufferTensor[] = given ?? request.outputNames.map((name, i) => {
             const input = copies[i]!;
             const bytes = input.bytes.slice();
             return { name, datatype: input.datatype, shape: input.shape, buffer: bytes.buffer, byteOffset: 0, byteLength: bytes.byteLength };
@@ -221,6 +255,8 @@ export interface RequestOptions {
   readonly timeoutUs?: number;
   /** Request parameter `precision`. */
   readonly precision?: string;
+  /** Sequence parameters: `sequence_id` (a number as int64_param, a string as string_param), start and end. */
+  readonly sequence?: { readonly id: number | string; readonly start?: boolean; readonly end?: boolean };
 }
 
 /** The values `makeRequest` puts in X: marker*1000 + row*100 + column. */
@@ -239,6 +275,12 @@ export function makeRequest(model: ModelInfo, marker: number, options: RequestOp
   if (options.priority !== undefined) parameters.set('priority', { kind: 'uint64', value: BigInt(options.priority) });
   if (options.timeoutUs !== undefined) parameters.set('timeout', { kind: 'int64', value: BigInt(options.timeoutUs) });
   if (options.precision !== undefined) parameters.set('precision', { kind: 'string', value: options.precision });
+  if (options.sequence !== undefined) {
+    const id = options.sequence.id;
+    parameters.set('sequence_id', typeof id === 'string' ? { kind: 'string', value: id } : { kind: 'int64', value: BigInt(id) });
+    parameters.set('sequence_start', { kind: 'bool', value: options.sequence.start ?? false });
+    parameters.set('sequence_end', { kind: 'bool', value: options.sequence.end ?? false });
+  }
   return validateInferRequest(
     {
       id: options.id ?? `r${marker}`,

@@ -23,6 +23,12 @@ export function computeChecks(run: BenchRun): TargetCheck[] {
     const n = row(run, 'nereid', 16);
     const e = row(run, 'echo', 16);
     checks.push(n && e ? { name, value: n.inferPerSec / e.inferPerSec, goal: '>= 0.80', met: n.inferPerSec / e.inferPerSec >= 0.8, note: '' } : missing(name, '>= 0.80', 'needs nereid and echo at c=16'));
+    // Issue 11: a stream saves each call's HTTP/2 stream setup.
+    const s = row(run, 'nereid-stream', 16);
+    if (s !== undefined) {
+      const streamName = 'simple c=16: nereid-stream / nereid (unary) throughput';
+      checks.push(n ? { name: streamName, value: s.inferPerSec / n.inferPerSec, goal: '>= 1.00', met: s.inferPerSec / n.inferPerSec >= 1, note: '' } : missing(streamName, '>= 1.00', 'needs nereid at c=16'));
+    }
   }
   if (run.workload.name === 'ocr-cls') {
     const name1 = 'ocr-cls c=1: nereid p50 - in-process batch-1 p50 (ms)';

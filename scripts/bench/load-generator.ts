@@ -20,6 +20,10 @@ export interface LoadOptions {
   readonly stability: number;
   readonly maxWindows: number;
   readonly decodeEvery: number;
+  /** perf_analyzer's --streaming: one ModelStreamInfer call per outstanding request (closed loop). */
+  readonly streaming?: boolean;
+  /** With streaming: sequences of this many requests per slot (perf_analyzer's --sequence-length). */
+  readonly sequenceLength?: number;
 }
 
 export interface Measurement<Snapshot> {
@@ -59,7 +63,7 @@ function shares(total: number, parts: number): number[] {
 export async function measure<Snapshot>(options: LoadOptions, snapshot: () => Promise<Snapshot>): Promise<Measurement<Snapshot>> {
   const workerCount = options.mode === 'concurrency' ? Math.min(options.clientWorkers, options.level) : options.clientWorkers;
   const split = options.mode === 'concurrency' ? shares(options.level, workerCount) : new Array<number>(workerCount).fill(0);
-  const workers: Worker[] = split.map((concurrency) =>
+  const workers: Worker[] = split.map((concurrency, index) =>
     startWorker(new URL(`./load-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
       workerData: {
         target: options.target,
@@ -67,6 +71,7 @@ export async function measure<Snapshot>(options: LoadOptions, snapshot: () => Pr
         concurrency,
         rate: options.mode === 'request-rate' ? options.level / workerCount : 0,
         decodeEvery: options.decodeEvery,
+        ...(options.streaming === true ? { streaming: true, workerIndex: index, ...(options.sequenceLength !== undefined ? { sequenceLength: options.sequenceLength } : {}) } : {}),
       } satisfies LoadWorkerJob,
     }),
   );

@@ -7,7 +7,7 @@
  */
 import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
-import { ModelInferResponse } from '../../src/generated/grpc_service.js';
+import { ModelInferResponse, ModelStreamInferResponse } from '../../src/generated/grpc_service.js';
 import { LatencyRecorder } from './stats.js';
 
 export interface LoadWorkerJob {
@@ -20,6 +20,19 @@ export interface LoadWorkerJob {
   readonly rate: number;
   /** Decode one response in this many, to check it and time Client Recv. */
   readonly decodeEvery: number;
+  /**
+   * perf_analyzer's --streaming: each outstanding request slot has a ModelStreamInfer call
+   * of its own and sends its next request on it when the response comes (closed loop only).
+   */
+  readonly streaming?: boolean;
+  /**
+   * With streaming: each slot sends sequences of this many requests (sequence_start on the
+   * first, sequence_end on the last; string IDs, unique per worker and slot), as
+   * perf_analyzer's --sequence-length does.
+   */
+  readonly sequenceLength?: number;
+  /** Distinguishes this worker's sequence IDs from other workers'. */
+  readonly workerIndex?: number;
 }
 
 export type ToLoadWorker = { type: 'start' } | { type: 'collect' } | { type: 'stop' };
@@ -42,6 +55,16 @@ const Client = makeGenericClientConstructor(
       responseSerialize: identity,
       responseDeserialize: identity,
       originalName: 'ModelInfer',
+    },
+    ModelStreamInfer: {
+      path: '/inference.GRPCInferenceService/ModelStreamInfer',
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: identity,
+      requestDeserialize: identity,
+      responseSerialize: identity,
+      responseDeserialize: identity,
+      originalName: 'ModelStreamInfer',
     },
   },
   'GRPCInferenceService',
@@ -96,6 +119,81 @@ function send(scheduledAt: number): void {
   });
 }
 
+/** A protobuf field: tag, length, bytes. */
+function field(number: number, bytes: Uint8Array): Buffer {
+  const lengthBytes: number[] = [];
+  for (let n = bytes.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      lengthBytes.push(n);
+      break;
+    }
+    lengthBytes.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([Buffer.from([(number << 3) | 2, ...lengthBytes]), bytes]);
+}
+
+/** A bool_param / string_param InferParameter entry of ModelInferRequest.parameters (field 4). */
+function parameter(key: string, value: { bool?: boolean; string?: string }): Buffer {
+  // string_param is field 3, bool_param field 1 (a varint).
+  const choice = value.string !== undefined ? field(3, Buffer.from(value.string)) : Buffer.from([(1 << 3) | 0, value.bool ? 1 : 0]);
+  return field(4, Buffer.concat([field(1, Buffer.from(key)), field(2, choice)]));
+}
+
+/**
+ * One stream slot: a ModelStreamInfer call with one request outstanding. Each request
+ * gets its own id (field 3, appended: protobuf keeps the last value of a field), so a
+ * response is matched to its send time; with a sequence length, the sequence parameters too.
+ */
+function streamSlot(slot: number): void {
+  const call = (client as unknown as { ModelStreamInfer: () => import('@grpc/grpc-js').ClientDuplexStream<Buffer, Buffer> }).ModelStreamInfer();
+  let sentAt = 0;
+  let position = 0;
+  let sequence = 0;
+  const next = () => {
+    if (!running) {
+      call.end();
+      return;
+    }
+    const base = requests[sent++ % requests.length]!;
+    const parts = [base, field(3, Buffer.from(`${slot}`))];
+    const length = job.sequenceLength ?? 0;
+    if (length > 0) {
+      if (position === 0) sequence += 1;
+      const id = `${(job.workerIndex ?? 0) * 1_000_000 + slot * 10_000 + sequence}`;
+      parts.push(parameter('sequence_id', { string: id }), parameter('sequence_start', { bool: position === 0 }), parameter('sequence_end', { bool: position === length - 1 }));
+      position = (position + 1) % length;
+    }
+    outstanding++;
+    sentAt = performance.now();
+    call.write(Buffer.concat(parts));
+  };
+  call.on('data', (response: Buffer) => {
+    const latencyUs = (performance.now() - sentAt) * 1000;
+    outstanding--;
+    completed++;
+    recorder.add(latencyUs);
+    if (completed % job.decodeEvery === 0) {
+      const t0 = performance.now();
+      const decoded = ModelStreamInferResponse.decode(response);
+      recvUs += (performance.now() - t0) * 1000;
+      recvSamples++;
+      if (decoded.errorMessage !== '') {
+        errors++;
+        firstError ||= decoded.errorMessage;
+      }
+    }
+    next();
+    if (outstanding === 0) onDrained?.();
+  });
+  call.on('error', (err: Error) => {
+    errors++;
+    firstError ||= err.message;
+    outstanding = Math.max(0, outstanding - 1);
+    if (outstanding === 0) onDrained?.();
+  });
+  next();
+}
+
 function openLoop(): void {
   const interval = 1000 / job.rate;
   let next = performance.now();
@@ -115,6 +213,7 @@ port.on('message', (message: ToLoadWorker) => {
   if (message.type === 'start') {
     running = true;
     if (job.rate > 0) openLoop();
+    else if (job.streaming === true) for (let i = 0; i < job.concurrency; i++) streamSlot(i);
     else for (let i = 0; i < job.concurrency; i++) send(performance.now());
   } else if (message.type === 'collect') {
     const latencies = recorder.values().slice();

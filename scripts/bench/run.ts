@@ -8,7 +8,7 @@
  * nereid/echo and nereid/in-process ratios and writes JSON + perf_analyzer CSV.
  * `--help` lists the options.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +61,9 @@ export interface BenchOptions {
   readonly sharedMemory: 'none' | 'system';
 }
 
+/** Targets measured over ModelStreamInfer (one stream per outstanding request) rather than ModelInfer. */
+const STREAMING_TARGETS = new Set(['nereid-stream']);
+
 const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
   --concurrency 1:64:x2    levels: start:end:xfactor, start:end:step, or a list 1,4,16 (default 1:16:x2)
   --request-rate N         open loop at N req/s (also a range or list); replaces --concurrency
@@ -73,8 +76,12 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
   --targets a,b,c          any of nereid, nereid-fifo (the same model without dynamic batching),
                            nereid-traced (every request traced and exported over OTLP/HTTP),
                            nereid-shm (inputs and outputs in system shared memory),
+                           nereid-stream (the nereid server over ModelStreamInfer),
                            echo, inprocess (default nereid,echo,inprocess)
   --shared-memory M        none (default) or system: as perf_analyzer's flag, adds target nereid-shm
+  --streaming              as perf_analyzer's flag: adds target nereid-stream, the same server over
+                           ModelStreamInfer (one stream per outstanding request). Workload sequence
+                           (64 sequences of 20 on the implicit-state accumulator) always streams
   --url host:port          measure a running Nereid instead of starting one
   --repository DIR         model repository holding the workload's model (default: built from npm packages)
   --inprocess-ms N         measuring time per batch size for the in-process baseline
@@ -114,7 +121,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') return 'help';
     if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'`);
-    if (arg === '--lift-tolerances') {
+    if (arg === '--lift-tolerances' || arg === '--streaming') {
       flags.add(arg.slice(2));
       continue;
     }
@@ -143,7 +150,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const sharedMemory = get('shared-memory') ?? 'none';
   if (sharedMemory !== 'none' && sharedMemory !== 'system') throw new Error(`--shared-memory must be none or system, not '${sharedMemory}'`);
   if (sharedMemory === 'system' && !targets.includes('nereid-shm')) targets.splice(targets.includes('nereid') ? targets.indexOf('nereid') + 1 : 0, 0, 'nereid-shm');
-  for (const t of targets) if (!['nereid', 'nereid-fifo', 'nereid-traced', 'nereid-shm', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
+  if (flags.has('streaming') && !targets.includes('nereid-stream')) targets.splice(targets.includes('nereid') ? targets.indexOf('nereid') + 1 : 0, 0, 'nereid-stream');
+  for (const t of targets) if (!['nereid', 'nereid-fifo', 'nereid-traced', 'nereid-shm', 'nereid-stream', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
   const windowMs = num('window-ms', 2000);
   const batchSize = get('batch-size') === undefined ? undefined : num('batch-size', 1);
   return {
@@ -218,7 +226,8 @@ async function singleModelRepository(repository: string, model: string, scratch:
   const { sources } = await scanRepositories([repository]);
   const source = sources.find((s) => s.name === model)!;
   // Versions and whatever else the model folder holds (calibration and validation samples).
-  for (const entry of readdirSync(source.dir)) if (entry !== 'config.pbtxt') symlinkSync(path.join(source.dir, entry), path.join(modelDir, entry));
+  // Copied, not linked: the server refuses links that leave the repository (issue 16).
+  for (const entry of readdirSync(source.dir)) if (entry !== 'config.pbtxt') cpSync(path.join(source.dir, entry), path.join(modelDir, entry), { recursive: true, dereference: true });
   const config = parseModelConfigText(source.configText ?? '');
   if (scheduling === 'fifo') config.schedulingChoice = undefined;
   writeFileSync(path.join(modelDir, 'config.pbtxt'), formatModelConfigText(config));
@@ -313,6 +322,13 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       grpcTargets.push({ ...shmServer, requests: setup.requests });
       log(`nereid-shm: ${setup.requests[0]!.byteLength} bytes/request (inputs and outputs in /dev/shm)`);
     }
+    if (options.targets.includes('nereid-stream')) {
+      // The nereid server itself (or a second one when nereid is not measured), over streams.
+      const nereid = servers.find((server) => server.name === 'nereid');
+      const stream = nereid ?? (options.url === undefined ? await startNereid('nereid-stream', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry) : { name: 'nereid-stream', address: options.url, stop: async () => {} });
+      if (nereid === undefined) servers.push(stream);
+      grpcTargets.push({ ...stream, name: 'nereid-stream' });
+    }
     if (options.targets.includes('nereid-fifo')) {
       const fifo = await startNereid('nereid-fifo', await singleModelRepository(repository, workload.model, scratch, 'fifo'), options.nereidEntry);
       servers.push(fifo);
@@ -343,6 +359,8 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
               stability: options.settings.stability,
               maxWindows: options.settings.maxWindows,
               decodeEvery: 16,
+              ...(STREAMING_TARGETS.has(target.name) || workload.sequenceLength !== undefined ? { streaming: true } : {}),
+              ...(workload.sequenceLength !== undefined ? { sequenceLength: workload.sequenceLength } : {}),
             },
             async () => ({
               stats: target.name.startsWith('nereid') ? await statsSnapshot(client, workload.model) : null,
@@ -490,6 +508,8 @@ export function formatTable(run: BenchRun): string {
     const shm = run.results.find((r) => r.level === level && r.target === 'nereid-shm');
     if (shm !== undefined && run.inProcess !== null) ratios.push(`nereid-shm/in-process-best ${(shm.inferPerSec / run.inProcess.best.itemsPerSec).toFixed(2)}`);
     if (shm !== undefined && nereid !== undefined) ratios.push(`nereid-shm/nereid ${(shm.inferPerSec / nereid.inferPerSec).toFixed(2)}`);
+    const stream = run.results.find((r) => r.level === level && r.target === 'nereid-stream');
+    if (stream !== undefined && nereid !== undefined) ratios.push(`nereid-stream/nereid ${(stream.inferPerSec / nereid.inferPerSec).toFixed(2)}`);
     const fp32 = run.results.find((r) => r.level === level && r.target === 'nereid-fp32');
     for (const p of ['fp16', 'int8']) {
       const other = run.results.find((r) => r.level === level && r.target === `nereid-${p}`);

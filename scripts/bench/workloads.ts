@@ -25,6 +25,8 @@ export interface Workload {
   readonly inputs: readonly InputSpec[];
   /** The model's max_batch_size, the largest batch the in-process baseline tries. */
   readonly maxBatch: number;
+  /** A sequence model: requests go over streams, in sequences of this many (perf_analyzer's --sequence-length). */
+  readonly sequenceLength?: number;
 }
 
 const EXAMPLES = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -53,6 +55,15 @@ export const WORKLOADS: Readonly<Record<string, Workload>> = {
     repository: async (scratch, precision) => (await makeOcrRepository(scratch, precision, ['ocr_rec']), scratch),
     inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 320] }],
     maxBatch: 8,
+  },
+  // The implicit-state accumulator (oldest strategy, string CORRID): each stream slot runs sequences of 20 requests.
+  sequence: {
+    name: 'sequence',
+    model: 'simple_string_dyna_sequence',
+    repository: async () => EXAMPLES,
+    inputs: [{ name: 'INPUT', datatype: 'INT32', shape: [1, 1] }],
+    maxBatch: 8,
+    sequenceLength: 20,
   },
   mlp: {
     name: 'mlp',

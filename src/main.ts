@@ -35,6 +35,14 @@ async function main(): Promise<number> {
   }
   const { logger, settings: logControl } = logging;
   for (const warning of command.warnings) logger.warn({ flag: warning.flag }, warning.message);
+  // Listen before start-up: readiness can be answered (and a SIGTERM sent) before start()
+  // returns, and Node's default would end the process with no graceful stop. A signal during
+  // start-up stops the server as soon as it has started; a second signal ends the process at once.
+  let received: string | undefined;
+  let onSignal = (signal: string) => void (received ??= signal);
+  const listen = (signal: 'SIGTERM' | 'SIGINT') => process.once(signal, () => onSignal(signal));
+  listen('SIGTERM');
+  listen('SIGINT');
   let server: NereidServer;
   try {
     server = await NereidServer.start(config, { logger, logControl });
@@ -43,7 +51,7 @@ async function main(): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
-    const shutdown = (signal: string) => {
+    onSignal = (signal: string) => {
       logger.info({ signal }, 'signal received');
       server.stop().then(
         () => resolve(0),
@@ -53,8 +61,7 @@ async function main(): Promise<number> {
         },
       );
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    if (received !== undefined) onSignal(received);
   });
 }
 

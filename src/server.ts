@@ -63,6 +63,8 @@ export class StartupError extends Error {
 export class NereidServer implements ServerState {
   private stopping = false;
   private stopped = false;
+  /** Set once start-up has loaded the models: ready never answers true before. */
+  private started = false;
   private readonly listeners: (() => void)[] = [];
   private readonly endpoint: GrpcEndpoint;
   private readonly metricsServer: MetricsServer | undefined;
@@ -179,6 +181,7 @@ export class NereidServer implements ServerState {
       await server.stop();
       throw err instanceof StartupError ? err : new StartupError((err as Error).message);
     }
+    server.started = true;
     server.changed();
     server.poller.start();
     logger.info({ models: registry.index(), modelControl: config.modelControl.mode }, 'server is ready');
@@ -205,7 +208,8 @@ export class NereidServer implements ServerState {
   }
 
   isReady(): boolean {
-    if (this.stopping) return false;
+    // Before start-up has even listed the repository, "every model is ready" would hold vacuously.
+    if (this.stopping || !this.started) return false;
     return this.config.strictReadiness ? this.registry.allReady() : true;
   }
 

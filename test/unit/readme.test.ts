@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { envName, OPTIONS } from '../../src/config/options.js';
 import { TRITON_FLAGS } from '../../src/config/triton-flags.js';
@@ -19,11 +20,19 @@ describe('README stays true', () => {
     for (const name of TRITON_FLAGS.keys()) assert.ok(README.includes(`--${name}`), `--${name} is missing from "Triton command lines"`);
   });
 
-  it('links nothing outside the repository', () => {
-    for (const [, target] of README.matchAll(/\]\(([^)#]+)[^)]*\)/g)) {
-      assert.ok(/^https?:\/\//.test(target!) || !target!.startsWith('..'), `README links ${target}, outside the repository`);
+  it('links nothing outside the repository, nor do docs/ and deploy/README.md', () => {
+    const docs = readdirSync(new URL('../../docs/', import.meta.url)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+    for (const file of ['README.md', 'deploy/README.md', ...docs]) {
+      const text = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      const depth = file.split('/').length - 1;
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)[^)]*\)/g)) {
+        if (/^https?:\/\//.test(target!)) continue;
+        const up = target!.split('/').filter((part) => part === '..').length;
+        assert.ok(up <= depth, `${file} links ${target}, outside the repository`);
+        assert.ok(existsSync(new URL(`../../${path.posix.join(path.posix.dirname(file), target!)}`, import.meta.url)), `${file} links ${target}, which does not exist`);
+      }
+      assert.doesNotMatch(text, /ARCHITECTURE\.md|\.\.\/shared/, `${file} points at a design file outside the repository`);
     }
-    assert.doesNotMatch(README, /ARCHITECTURE\.md|\.\.\/shared|shared\//, 'README points at a design file outside the repository');
   });
 
   it('names the npm scripts it tells people to run', () => {

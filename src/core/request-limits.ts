@@ -15,8 +15,14 @@ export interface RequestLimits {
   readonly maxMessageBytes: number;
   /** Most inputs, requested outputs and raw_input_contents entries, each, and entries of one parameters map. */
   readonly maxInputs: number;
-  /** Most elements of one input: its shape's product, and the count of its typed contents. */
+  /** Most elements of one input: its shape's product. */
   readonly maxTensorElements: number;
+  /**
+   * Most elements in the typed `contents` of one input, all fields together. Lower than the
+   * tensor bound: decoded, each element costs about 32 bytes whatever its size on the wire
+   * (one byte for a small int), so 16 MiB of int_contents took 540 MiB.
+   */
+  readonly maxTypedElements: number;
   /** Most bytes of one BYTES element, raw or typed (shared memory inputs are bounded by their region). */
   readonly maxBytesElementBytes: number;
   /** Most UTF-8 bytes of the model name, version, id, a tensor name, a datatype or a parameter key. */
@@ -31,6 +37,7 @@ export const LIMIT_FLAGS: Readonly<Record<keyof RequestLimits, string>> = {
   maxMessageBytes: '--grpc-max-receive-message-bytes',
   maxInputs: '--max-request-inputs',
   maxTensorElements: '--max-tensor-elements',
+  maxTypedElements: '--max-typed-elements',
   maxBytesElementBytes: '--max-bytes-element-bytes',
   maxNameBytes: '--max-request-name-bytes',
 };

@@ -19,6 +19,7 @@ const FLAGS = [
   '--grpc-max-receive-message-bytes', '1048576',
   '--max-request-inputs', '8',
   '--max-tensor-elements', '4096',
+  '--max-typed-elements', '1000',
   '--max-bytes-element-bytes', '64',
   '--max-request-name-bytes', '64',
 ];
@@ -99,16 +100,16 @@ describe('request limits and undecodable messages (issue 16)', () => {
     assert.equal(error.metadata.get('nereid-error-id')[0], 'REQUEST_LIMIT');
   });
 
-  it('a shape past --max-tensor-elements, and typed contents past it', async () => {
+  it('a shape past --max-tensor-elements, and typed contents past --max-typed-elements', async () => {
     const wide = simple();
     wide.inputs[0]!.shape = [1, 4097];
     await assertGrpcError(t.client.call('ModelInfer', wide), status.INVALID_ARGUMENT, "input 'INPUT0' has a shape of 4097 elements; this server takes at most 4096 (--max-tensor-elements)");
     const typed = simple({ raw_input_contents: [] }) as { inputs: Record<string, unknown>[] };
-    typed.inputs[0]!['contents'] = { int_contents: ones(4097) };
+    typed.inputs[0]!['contents'] = { int_contents: ones(1001) };
     await assertGrpcError(
       t.client.call('ModelInfer', typed),
       status.INVALID_ARGUMENT,
-      "the typed contents of input 'INPUT0' have more than 4096 elements, the most this server takes (--max-tensor-elements)",
+      "the typed contents of input 'INPUT0' have more than 1000 elements, the most this server takes (--max-typed-elements)",
     );
   });
 

@@ -186,8 +186,8 @@ function scanContents(bytes: Uint8Array, start: number, end: number, label: () =
       cursor.skip();
       elements += 1;
     }
-    if (elements > limits.maxTensorElements) {
-      throw limitError(`the typed contents of ${label()} have more than ${limits.maxTensorElements} elements, the most this server takes`, 'maxTensorElements');
+    if (elements > limits.maxTypedElements) {
+      throw limitError(`the typed contents of ${label()} have more than ${limits.maxTypedElements} elements, the most this server takes`, 'maxTypedElements');
     }
   }
 }

@@ -30,10 +30,10 @@ describe('loadConfig', () => {
     const config = run([
       ...REPO,
       '--grpc-max-receive-message-bytes', '1048576', '--max-request-inputs', '8', '--max-tensor-elements', '100',
-      '--max-bytes-element-bytes', '0', '--max-request-name-bytes', '64', '--max-queue-size', '0', '--max-instances-per-model', '3',
+      '--max-bytes-element-bytes', '0', '--max-request-name-bytes', '64', '--max-queue-size', '0', '--max-instances-per-model', '3', '--max-typed-elements', '10',
     ], { NEREID_MAX_QUEUE_BYTES: '4096' });
     assert.deepEqual(config.limits, {
-      request: { maxMessageBytes: 1_048_576, maxInputs: 8, maxTensorElements: 100, maxBytesElementBytes: 0, maxNameBytes: 64 },
+      request: { maxMessageBytes: 1_048_576, maxInputs: 8, maxTensorElements: 100, maxTypedElements: 10, maxBytesElementBytes: 0, maxNameBytes: 64 },
       queue: { maxQueueSize: 0, maxQueueBytes: 4096 },
       maxInstancesPerModel: 3,
     });
@@ -69,7 +69,7 @@ describe('loadConfig', () => {
       defaultMaxBatchSize: 4,
       exitTimeoutSecs: 30,
       limits: {
-        request: { maxMessageBytes: 64 * 2 ** 20, maxInputs: 1024, maxTensorElements: 2 ** 24, maxBytesElementBytes: 2 ** 24, maxNameBytes: 1024 },
+        request: { maxMessageBytes: 64 * 2 ** 20, maxInputs: 1024, maxTensorElements: 2 ** 24, maxTypedElements: 2 ** 20, maxBytesElementBytes: 2 ** 24, maxNameBytes: 1024 },
         queue: { maxQueueSize: 1024, maxQueueBytes: 256 * 2 ** 20 },
         maxInstancesPerModel: 0,
       },

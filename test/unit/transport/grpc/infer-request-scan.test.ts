@@ -5,7 +5,7 @@ import type { RequestLimits } from '../../../../src/core/request-limits.js';
 import { ModelInferRequest } from '../../../../src/generated/grpc_service.js';
 import { scanInferRequest } from '../../../../src/transport/grpc/infer-request-scan.js';
 
-const LIMITS: RequestLimits = { maxMessageBytes: 1 << 20, maxInputs: 4, maxTensorElements: 1000, maxBytesElementBytes: 10, maxNameBytes: 16 };
+const LIMITS: RequestLimits = { maxMessageBytes: 1 << 20, maxInputs: 4, maxTensorElements: 1000, maxTypedElements: 1000, maxBytesElementBytes: 10, maxNameBytes: 16 };
 
 type Partial = Parameters<typeof ModelInferRequest.fromPartial>[0];
 const encode = (request: Partial) => ModelInferRequest.encode(ModelInferRequest.fromPartial(request)).finish();
@@ -86,13 +86,13 @@ describe('scanInferRequest', () => {
     // contents { int_contents: 1, 1 } unpacked (field 2 varint, twice)
     const unpackedContents = Uint8Array.from([0x2a, 0x09, 0x0a, 0x01, 0x41, 0x2a, 0x04, 0x10, 0x01, 0x10, 0x01]);
     scanInferRequest(unpackedContents, LIMITS);
-    scanInferRequest(unpackedContents, { ...LIMITS, maxTensorElements: 2 });
-    refuses(unpackedContents, 'REQUEST_LIMIT', "the typed contents of input 'A' have more than 1 elements, the most this server takes (--max-tensor-elements)", { ...LIMITS, maxTensorElements: 1 });
+    scanInferRequest(unpackedContents, { ...LIMITS, maxTypedElements: 2 });
+    refuses(unpackedContents, 'REQUEST_LIMIT', "the typed contents of input 'A' have more than 1 elements, the most this server takes (--max-typed-elements)", { ...LIMITS, maxTypedElements: 1 });
   });
 
   it('counts typed contents of every kind, all fields together, and bounds each BYTES element', () => {
     const over = (contents: Record<string, unknown>) => encode({ inputs: [input('A', [1n], { contents })] });
-    const message = "the typed contents of input 'A' have more than 1000 elements, the most this server takes (--max-tensor-elements)";
+    const message = "the typed contents of input 'A' have more than 1000 elements, the most this server takes (--max-typed-elements)";
     for (const field of ['boolContents', 'intContents', 'int64Contents', 'uintContents', 'uint64Contents', 'fp32Contents', 'fp64Contents']) {
       const value = field === 'boolContents' ? true : field.includes('64Contents') && !field.startsWith('fp') ? 1n : 1;
       refuses(over({ [field]: new Array(1001).fill(value) }), 'REQUEST_LIMIT', message);

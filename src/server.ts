@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import type { tracing } from '@opentelemetry/sdk-node';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
@@ -49,6 +50,12 @@ export interface ServerDependencies {
   readonly spanExporter?: tracing.SpanExporter;
   /** The Prometheus registry; a fresh one when absent. Never the global registry. */
   readonly metricsRegistry?: Registry;
+}
+
+/** Memory this process may use: the machine's, or its cgroup's limit when lower. */
+function memoryLimit(): number {
+  const constrained = process.constrainedMemory?.();
+  return Math.min(totalmem(), constrained !== undefined && constrained > 0 ? constrained : Infinity);
 }
 
 /** Why start-up gave up; main.ts exits with status 1. */
@@ -150,6 +157,7 @@ export class NereidServer implements ServerState {
         devices,
         maxInstancesPerModel: config.limits.maxInstancesPerModel,
         queueBounds: config.limits.queue,
+        memoryBytes: memoryLimit(),
       },
       control: config.modelControl,
       createServable: (spec, log) => createServable(spec, log, observer),

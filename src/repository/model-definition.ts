@@ -27,6 +27,8 @@ export interface DefinitionOptions {
   readonly maxInstancesPerModel?: number;
   /** Queue bounds for models whose config sets none (--max-queue-size, --max-queue-bytes); absent = unbounded. */
   readonly queueBounds?: QueueBounds;
+  /** Memory the process may use (the smaller of RAM and a cgroup limit); absent = not checked. */
+  readonly memoryBytes?: number;
 }
 
 /** A model's final configuration and what is needed to load each of its versions. */

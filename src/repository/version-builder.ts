@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import type { QueueBounds, SchedulingPolicy } from '../core/batching-policy.js';
 import type { BackendSpec, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
@@ -8,6 +9,7 @@ import type { ModelConfig } from '../generated/model_config.js';
 import { IDENTITY_BACKEND, REPEAT_BACKEND } from './auto-complete.js';
 import { ModelConfigError } from './config-error.js';
 import { DrainingServable } from './draining-servable.js';
+import { checkInstanceMemory } from './instance-plan.js';
 import { readMetadata, type DefinitionOptions, type ModelDefinition } from './model-definition.js';
 import { modelInfoFromConfig } from './model-info.js';
 import { INT8_ON_GPU_REASON, variantBuildJob, type PrecisionConfig } from './precision-config.js';
@@ -77,6 +79,11 @@ export class VersionBuilder {
     const scheduling = schedulingPolicyFromConfig(config, definition.initialStates);
     if (scheduling.kind === 'fifo' && config.schedulingChoice?.$case === 'dynamicBatching') {
       logger.warn('dynamic_batching has no effect with max_batch_size 0 (the model does not batch); requests are scheduled first in, first out');
+    }
+    if (backend.kind === 'onnxruntime') {
+      const files = [backend.modelPath, ...Object.values(backend.variants ?? {})];
+      const weights = (await Promise.all(files.map((file) => stat(file).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
+      checkInstanceMemory(definition.name, definition.instances.length, weights, this.definitionOptions.memoryBytes);
     }
     const queue = this.definitionOptions.queueBounds ?? { maxQueueSize: 0, maxQueueBytes: 0 };
     const servable = await this.createServable({ info, config, backend, instances: definition.instances, scheduling, queue }, logger);

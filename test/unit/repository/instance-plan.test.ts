@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { DeviceInventory } from '../../../src/core/execution.js';
 import { ModelConfig, ModelInstanceGroup_Kind as Kind } from '../../../src/generated/model_config.js';
 import { ModelConfigError } from '../../../src/repository/config-error.js';
-import { planInstances } from '../../../src/repository/instance-plan.js';
+import { checkInstanceMemory, INSTANCE_OVERHEAD_BYTES, planInstances } from '../../../src/repository/instance-plan.js';
 
 function devices(cpuCores: number, gpuIds: number[], cuda: boolean, webgpu = false): DeviceInventory {
   return {
@@ -48,6 +48,20 @@ describe('planInstances', () => {
       assert.equal(planInstances(config({ instanceGroup: [cpuGroup('m_0', 16)] }), devices(2, [], false)).length, 16);
       assert.equal(planInstances(config({ instanceGroup: [cpuGroup('m_0', 32)] }), devices(8, [], false)).length, 32);
       assert.throws(() => planInstances(config({ instanceGroup: [cpuGroup('m_0', 33)] }), devices(8, [], false)), /asks for 33 instances, more than the 32/);
+    });
+
+    it('refuses instances whose sessions cannot fit in the memory the process may use', () => {
+      const MiB = 2 ** 20;
+      checkInstanceMemory('m', 4, 100 * MiB, 4 * (INSTANCE_OVERHEAD_BYTES + 100 * MiB));
+      checkInstanceMemory('m', 1000, 100 * MiB, undefined);
+      assert.throws(
+        () => checkInstanceMemory('m', 8, 1024 * MiB, 8192 * MiB),
+        (err: unknown) =>
+          err instanceof ModelConfigError &&
+          err.message ===
+            "model 'm': 8 instances would need about 8392 MiB (25 MiB each plus 1024 MiB of model files, held by each instance's session), " +
+              'more than the 8192 MiB this process may use; lower instance_group count',
+      );
     });
 
     it('counts every group, and GPU groups once per GPU; a configured limit replaces the default', () => {

@@ -28,6 +28,7 @@ const RawService = makeGenericClientConstructor(
     ServerLive: method('/inference.GRPCInferenceService/ServerLive'),
     ModelMetadata: method('/inference.GRPCInferenceService/ModelMetadata'),
     HealthCheck: method('/grpc.health.v1.Health/Check'),
+    ModelStreamInfer: { ...method('/inference.GRPCInferenceService/ModelStreamInfer'), requestStream: true, responseStream: true },
   },
   'Raw',
 );
@@ -54,6 +55,27 @@ export class RawClient {
         if (err === null) resolve({ code: 'OK', details: '', errorId: undefined, response: response! });
         else resolve({ code: status[err.code] ?? String(err.code), details: err.details, errorId: err.metadata?.get('nereid-error-id')[0]?.toString() });
       });
+    });
+  }
+
+  /**
+   * Opens ModelStreamInfer, writes `messages` as they are, half-closes, and collects the
+   * responses until the stream ends; says how it ended.
+   */
+  stream(messages: readonly Uint8Array[], deadlineMs = 30_000): Promise<RawOutcome & { responses: Buffer[] }> {
+    return new Promise((resolve) => {
+      const open = (this.client as unknown as Record<string, (md: Metadata, o: object) => NodeJS.EventEmitter & { write(b: Buffer): void; end(): void }>)['ModelStreamInfer']!;
+      const call = open.call(this.client, new Metadata(), { deadline: Date.now() + deadlineMs });
+      const responses: Buffer[] = [];
+      call.on('data', (response: Buffer) => responses.push(response));
+      call.on('error', (err: ServiceError) => {
+        resolve({ code: status[err.code] ?? String(err.code), details: err.details, errorId: err.metadata?.get('nereid-error-id')[0]?.toString(), responses });
+      });
+      call.on('status', (s: { code: number }) => {
+        if (s.code === status.OK) resolve({ code: 'OK', details: '', errorId: undefined, responses });
+      });
+      for (const message of messages) call.write(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
+      call.end();
     });
   }
 

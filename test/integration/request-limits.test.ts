@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connectivityState, status } from '@grpc/grpc-js';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ModelInferRequest } from '../../src/generated/grpc_service.js';
+import { ModelInferRequest, ModelStreamInferResponse } from '../../src/generated/grpc_service.js';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
 import { watchChannel, type ChannelWatch } from '../helpers/channel-watch.js';
 import { EXAMPLE_REPOSITORY } from '../helpers/fixtures.js';
@@ -81,6 +81,27 @@ describe('request limits and undecodable messages (issue 16)', () => {
     malformed(await raw.call('ServerLive', Uint8Array.from([0x0b])), 'ServerLive request does not parse as protobuf: ');
     malformed(await raw.call('HealthCheck', Uint8Array.from([0x0a, 0x7f])), 'Check request does not parse as protobuf: ');
     assert.deepEqual((await raw.call('HealthCheck', new Uint8Array(0))).code, 'OK', 'an empty Check request is service ""');
+  });
+
+  it('ModelStreamInfer: the same checks; an undecodable or oversized message gets an error_message and the stream goes on', async () => {
+    const encode = (request: Parameters<typeof ModelInferRequest.fromPartial>[0]) => ModelInferRequest.encode(ModelInferRequest.fromPartial(request)).finish();
+    const valid = encode({
+      modelName: 'simple',
+      id: 'valid',
+      inputs: ['INPUT0', 'INPUT1'].map((name) => ({ name, datatype: 'INT32', shape: [1n, 16n] })),
+      rawInputContents: [int32Bytes(ones(16)), int32Bytes(ones(16))],
+    });
+    const tooMany = encode({ modelName: 'simple', inputs: Array.from({ length: 9 }, (_, i) => ({ name: `I${i}`, datatype: 'INT32', shape: [1n] })) });
+    const outcome = await raw.stream([valid, new Uint8Array(12).fill(0xff), tooMany, valid]);
+    assert.equal(outcome.code, 'OK', outcome.details);
+    const responses = outcome.responses.map((bytes) => ModelStreamInferResponse.decode(bytes));
+    assert.equal(responses.length, 4);
+    const errors = responses.map((r) => r.errorMessage).filter((m) => m !== '').sort();
+    assert.deepEqual(errors, [
+      'ModelInfer request does not parse as inference.ModelInferRequest: a varint is longer than 10 bytes (at byte 10)',
+      'the request has more than 8 inputs, the most this server takes (--max-request-inputs)',
+    ]);
+    assert.equal(responses.filter((r) => r.inferResponse?.id === 'valid').length, 2, 'the valid messages were answered');
   });
 
   it('a message past --grpc-max-receive-message-bytes: RESOURCE_EXHAUSTED from gRPC, before it is read', async () => {

@@ -11,7 +11,7 @@ import { callSignal } from './call-signal.js';
 import { decodeInferRequest } from './infer-codec.js';
 import { header, logFailure, logIds } from './request-log.js';
 import type { ServiceContext } from './service-context.js';
-import { wireBytes } from './request-decoding.js';
+import { undecodedError, wireBytes } from './request-decoding.js';
 import { OutputRegions } from './shm-tensors.js';
 import { grpcCode, toServiceError } from './status.js';
 import { emptyFinalResponse, responseBytes, streamError, streamResponse } from './stream-codec.js';
@@ -108,6 +108,9 @@ export class InferStream {
     });
     let regions: OutputRegions | undefined;
     const run = async (): Promise<InferResponse | undefined> => {
+      // A message that did not parse, or was past a request limit, fails as any request does.
+      const undecoded = undecodedError(message);
+      if (undecoded !== undefined) throw undecoded;
       if (this.closing !== undefined || this.context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
       const model = this.context.registry.get(message.modelName, message.modelVersion);
       const request = decodeInferRequest(message, trace, this.context.sharedMemory);

@@ -3,12 +3,16 @@ import { InferError } from '../../core/errors.js';
 import { toServiceError } from './status.js';
 
 /**
- * A request message the server could not accept as its type: it did not parse, or a check
- * made before decoding refused it. The deserializer returns it instead of throwing, and
- * the method's handler is never called with it: the call is answered with its error.
+ * Where a message that could not be accepted carries its error. The deserializer returns
+ * the method's empty request instead of throwing, with the error under this key; unary and
+ * server-streaming handlers never see it (the call is answered with the error), and a
+ * request stream's handler asks {@link undecodedError} for each message it reads.
  */
-class UndecodedRequest {
-  constructor(readonly error: InferError) {}
+const UNDECODED = Symbol('undecoded request');
+
+/** The error of a request message that could not be accepted (see {@link addService}); undefined for a decoded one. */
+export function undecodedError(message: object): InferError | undefined {
+  return (message as { [UNDECODED]?: InferError })[UNDECODED];
 }
 
 /** An encoded request that was decoded: the message, and how many bytes it had on the wire. */
@@ -23,7 +27,7 @@ export function wireBytes(message: object): number {
 }
 
 type Handler = (...args: never[]) => unknown;
-type Call = { request?: unknown; push?: (chunk: unknown) => boolean; emit(event: 'error', err: unknown): boolean };
+type Call = { request?: unknown; emit(event: 'error', err: unknown): boolean };
 
 /**
  * Adds a service whose undecodable requests are the client's error. grpc-js answers a
@@ -31,9 +35,10 @@ type Call = { request?: unknown; push?: (chunk: unknown) => boolean; emit(event:
  * which service meshes retry (Envoy's `retry_on: internal`) and dashboards count as a
  * server fault. Here every method's deserializer first runs `checks[method]` (if any) on
  * the encoded bytes, then decodes; an InferError from either, or any decoder error as
- * REQUEST_MALFORMED with the decoder's message, becomes the call's status through
- * status.ts (INVALID_ARGUMENT), for unary and streaming methods alike. Decoded messages
- * carry their size on the wire ({@link wireBytes}).
+ * REQUEST_MALFORMED with the decoder's message, is answered through status.ts
+ * (INVALID_ARGUMENT): as the call's status for unary and server-streaming methods, and by
+ * the handler of a request stream (see {@link undecodedError}). Decoded messages carry
+ * their size on the wire ({@link wireBytes}).
  */
 export function addService(
   server: Server,
@@ -57,9 +62,12 @@ export function addService(
           if (message !== null && typeof message === 'object') Object.defineProperty(message, 'wireBytes', { value: bytes.length });
           return message;
         } catch (err) {
-          if (err instanceof InferError) return new UndecodedRequest(err);
           const reason = err instanceof Error ? err.message : String(err);
-          return new UndecodedRequest(new InferError('REQUEST_MALFORMED', `${name} request does not parse as protobuf: ${reason}`));
+          const error = err instanceof InferError ? err : new InferError('REQUEST_MALFORMED', `${name} request does not parse as protobuf: ${reason}`);
+          // The method's empty request (what an empty message decodes to), carrying the error.
+          const empty = decode(Buffer.alloc(0));
+          Object.defineProperty(empty, UNDECODED, { value: error });
+          return empty;
         }
       },
     };
@@ -70,32 +78,18 @@ export function addService(
 }
 
 /**
- * Unary and server-streaming calls have their request before the handler runs: answer
- * an undecoded one at once. Client and bidi streams receive messages later (grpc-js
- * pushes each into the call): end the call at the first undecoded one.
+ * Unary and server-streaming calls have their request before the handler runs: answer an
+ * undecodable one at once. A request stream's messages reach its handler, which answers
+ * each undecodable one as it answers any failed request (ModelStreamInfer: an
+ * error_message, and the stream goes on).
  */
 function guard(handler: Handler, requestStream: boolean): Handler {
-  if (!requestStream) {
-    return ((call: Call, callback?: (err: unknown) => void) => {
-      if (!(call.request instanceof UndecodedRequest)) return (handler as (c: Call, cb?: unknown) => unknown)(call, callback);
-      const error = toServiceError(call.request.error);
-      if (callback !== undefined) callback(error);
-      else call.emit('error', error);
-      return undefined;
-    }) as Handler;
-  }
+  if (requestStream) return handler;
   return ((call: Call, callback?: (err: unknown) => void) => {
-    const push = call.push!.bind(call);
-    let failed = false;
-    call.push = (chunk: unknown) => {
-      if (failed) return false;
-      if (!(chunk instanceof UndecodedRequest)) return push(chunk);
-      failed = true;
-      const error = toServiceError(chunk.error);
-      if (callback !== undefined) callback(error);
-      else call.emit('error', error);
-      return false;
-    };
-    return (handler as (c: Call, cb?: unknown) => unknown)(call, callback);
+    const error = call.request !== null && typeof call.request === 'object' ? undecodedError(call.request) : undefined;
+    if (error === undefined) return (handler as (c: Call, cb?: unknown) => unknown)(call, callback);
+    if (callback !== undefined) callback(toServiceError(error));
+    else call.emit('error', toServiceError(error));
+    return undefined;
   }) as Handler;
 }

@@ -44,12 +44,14 @@ export class PendingRequest {
   }
 
   /**
-   * Memory holding it costs: its message's bytes (its tensors are views that keep the
-   * message alive), or its tensors' bytes when the transport did not say.
+   * Memory holding it costs, near enough: its message's bytes (raw tensors are views that
+   * keep the whole message alive), or its tensors' bytes when those are more (inputs read
+   * from shared memory or converted from typed contents are copies of their own).
    */
   get bytes(): number {
     const request = this.request;
-    return request.request.messageBytes ?? request.inputs.reduce((sum, input) => sum + input.tensor.data.byteLength, 0);
+    const tensors = request.inputs.reduce((sum, input) => sum + input.tensor.data.byteLength, 0);
+    return Math.max(request.request.messageBytes ?? 0, tensors);
   }
 
   /** When the transport received it, or when it was enqueued if unknown. */

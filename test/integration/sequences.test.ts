@@ -93,12 +93,15 @@ describe('sequences: the sequence batcher, its controls and implicit state', () 
     for (const model of ['simple_string_dyna_sequence', 'accumulator_direct']) {
       // Two sequences interleaved on one stream: their states stay apart.
       const stream = openStream(t.client);
-      for (let i = 0; i < 100; i++) {
+      const send = (i: number) => {
         stream.write(sequenceRequest(model, 1, '31', i === 0, i === 99, `a${i}`));
         stream.write(sequenceRequest(model, 2, '32', i === 0, i === 99, `b${i}`));
-      }
-      await stream.waitFor(150);
+      };
+      for (let i = 0; i < 99; i++) send(i);
+      // Every request but the two ENDs answered: both sequences are live, whatever the machine's speed.
+      await stream.waitFor(198);
       assert.ok(servable(model).sequences()!.stateBytes > 0, 'live sequences hold their state');
+      send(99);
       assert.equal((await stream.end()).code, status.OK);
       const last = (prefix: string) => int32Values(stream.responses.find((r) => r.infer_response.id === `${prefix}99`)!.infer_response.raw_output_contents[0]!)[0];
       assert.equal(last('a'), 100 + 31, `${model}: 100 times 1, plus the CORRID at END`);

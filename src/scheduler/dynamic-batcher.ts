@@ -8,6 +8,7 @@ import { decideBatch } from './batch-former.js';
 import type { BatchRunner } from './batch-runner.js';
 import type { Clock } from './clock.js';
 import { abortReason, PendingRequest } from './pending-request.js';
+import { PumpLoop } from './pump-loop.js';
 import { RequestQueue } from './request-queue.js';
 import { ResponseOrder } from './response-order.js';
 import type { Scheduler } from './scheduler.js';
@@ -36,8 +37,7 @@ export class DynamicBatcher implements Scheduler {
   private timerAt = Infinity;
   /** acquire() found no idle instance, and the pool has not said one is idle since. */
   private instancesBusy = false;
-  private pumping = false;
-  private repump = false;
+  private readonly pumpLoop = new PumpLoop(() => this.dispatch());
   private stopped = false;
 
   constructor(
@@ -104,21 +104,9 @@ export class DynamicBatcher implements Scheduler {
     await this.runner.whenIdle();
   }
 
-  /** Applies queue policies, then dispatches batches while instances are idle. Re-entrant safe. */
+  /** Applies queue policies, then dispatches batches while instances are idle; a call during a pass asks for another ({@link PumpLoop}). */
   private pump(): void {
-    if (this.pumping) {
-      this.repump = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.repump = false;
-        this.dispatch();
-      } while (this.repump);
-    } finally {
-      this.pumping = false;
-    }
+    this.pumpLoop.run();
   }
 
   private dispatch(): void {

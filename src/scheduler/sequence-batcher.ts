@@ -12,6 +12,7 @@ import { DirectLane } from './direct-lane.js';
 import { IndexedHeap } from './indexed-heap.js';
 import { OldestLane } from './oldest-lane.js';
 import { abortReason, PendingRequest } from './pending-request.js';
+import { PumpLoop } from './pump-loop.js';
 import type { Scheduler } from './scheduler.js';
 import { Sequence, type QueuedRequest } from './sequence.js';
 import { SequenceBatch, type SequenceRow } from './sequence-batch.js';
@@ -56,8 +57,7 @@ export class SequenceBatcher implements Scheduler {
   private queued = 0;
   private cancelTimer: (() => void) | undefined;
   private timerAt = Infinity;
-  private pumping = false;
-  private repump = false;
+  private readonly pumpLoop = new PumpLoop(() => this.dispatch());
   private stopped = false;
 
   constructor(
@@ -244,21 +244,9 @@ export class SequenceBatcher implements Scheduler {
     return this.tombstones.get(key);
   }
 
-  /** Ends idle sequences, then sends a batch to every free instance that has one. Re-entrant safe. */
+  /** Ends idle sequences, then sends a batch to every free instance that has one; a call during a pass asks for another ({@link PumpLoop}). */
   private pump(): void {
-    if (this.pumping) {
-      this.repump = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.repump = false;
-        this.dispatch();
-      } while (this.repump);
-    } finally {
-      this.pumping = false;
-    }
+    this.pumpLoop.run();
   }
 
   private dispatch(): void {

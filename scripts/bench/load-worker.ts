@@ -5,9 +5,10 @@
  * scheduled send time so queueing is not hidden). The coordinator collects its latencies
  * once per window.
  */
-import { credentials, makeGenericClientConstructor, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelInferResponse, ModelStreamInferResponse } from '../../src/generated/grpc_service.js';
+import { RawInferenceClient } from '../lib/raw-service.js';
 import { LatencyRecorder } from './stats.js';
 
 export interface LoadWorkerJob {
@@ -43,33 +44,7 @@ export type FromLoadWorker =
 const job = workerData as LoadWorkerJob;
 const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
 const port = parentPort!;
-const identity = (b: Buffer) => b;
-const Client = makeGenericClientConstructor(
-  {
-    ModelInfer: {
-      path: '/inference.GRPCInferenceService/ModelInfer',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: 'ModelInfer',
-    },
-    ModelStreamInfer: {
-      path: '/inference.GRPCInferenceService/ModelStreamInfer',
-      requestStream: true,
-      responseStream: true,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: 'ModelStreamInfer',
-    },
-  },
-  'GRPCInferenceService',
-);
-const client = new Client(job.target, credentials.createInsecure(), {
+const client = new RawInferenceClient(job.target, credentials.createInsecure(), {
   'grpc.max_receive_message_length': -1,
   'grpc.max_send_message_length': -1,
   // grpc-js keeps HTTP/2's 64 KiB receive window unless told otherwise, so a large response

@@ -16,10 +16,11 @@
  *
  * After each case the server must still be live and compute `simple` correctly.
  */
-import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import { startNereid } from '../bench/targets.js';
 import { ProtoClient } from '../lib/grpc-client.js';
+import { RawInferenceClient } from '../lib/raw-service.js';
 import { sampleProcess } from './process-probe.js';
 
 const MiB = 1024 * 1024;
@@ -90,22 +91,6 @@ function parseArgs(argv: string[]): { mib: number; cases: string[]; serverArgs: 
   return { mib, cases: cases.length > 0 ? cases : CASES, serverArgs };
 }
 
-const identity = (b: Buffer) => b;
-const RawClient = makeGenericClientConstructor(
-  {
-    ModelInfer: {
-      path: '/inference.GRPCInferenceService/ModelInfer',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: 'ModelInfer',
-    },
-  },
-  'GRPCInferenceService',
-);
 
 async function main(): Promise<void> {
   const { mib, cases, serverArgs } = parseArgs(process.argv.slice(2));
@@ -114,7 +99,7 @@ async function main(): Promise<void> {
     // A fresh server per case, so one case's garbage does not count against the next.
     const server = await startNereid('nereid', repository, 'source', serverArgs);
     const probe = new ProtoClient(server.address);
-    const raw = new RawClient(server.address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
+    const raw = new RawInferenceClient(server.address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
     try {
       const message = buildCase(name, mib);
       const pid = server.pid!;

@@ -5,9 +5,10 @@
  * the rest. Latency is counted from each call's scheduled send time, so queueing inside
  * the client is not hidden. Reports once, when it is done.
  */
-import { credentials, makeGenericClientConstructor, status, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LatencyRecorder } from '../bench/stats.js';
+import { RawInferenceClient } from '../lib/raw-service.js';
 
 export interface LoadThreadJob {
   readonly target: string;
@@ -43,27 +44,11 @@ export interface LoadThreadReport {
 }
 
 const job = workerData as LoadThreadJob;
-const identity = (b: Buffer) => b;
-const Client = makeGenericClientConstructor(
-  {
-    ModelInfer: {
-      path: '/inference.GRPCInferenceService/ModelInfer',
-      requestStream: false,
-      responseStream: false,
-      requestSerialize: identity,
-      requestDeserialize: identity,
-      responseSerialize: identity,
-      responseDeserialize: identity,
-      originalName: 'ModelInfer',
-    },
-  },
-  'GRPCInferenceService',
-);
 // A local subchannel pool per client gives each its own connection.
 const clients = Array.from(
   { length: Math.max(1, job.connections) },
   () =>
-    new Client(job.target, credentials.createInsecure(), {
+    new RawInferenceClient(job.target, credentials.createInsecure(), {
       'grpc.max_receive_message_length': -1,
       'grpc.max_send_message_length': -1,
       'grpc.use_local_subchannel_pool': 1,

@@ -2,7 +2,8 @@
  * A gRPC client that sends bytes as they are, for tests of messages no codec would write:
  * truncated, garbage, or hostile ones. Each call says how it ended, never throws.
  */
-import { credentials, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { RawInferenceClient } from '../../scripts/lib/raw-service.js';
 
 /** How a raw call ended: its gRPC code name, details, error id trailer, and the response bytes when OK. */
 export interface RawOutcome {
@@ -12,26 +13,6 @@ export interface RawOutcome {
   readonly response?: Buffer;
 }
 
-const identity = (b: Buffer) => b;
-const method = (path: string) => ({
-  path,
-  requestStream: false,
-  responseStream: false,
-  requestSerialize: identity,
-  requestDeserialize: identity,
-  responseSerialize: identity,
-  responseDeserialize: identity,
-});
-const RawService = makeGenericClientConstructor(
-  {
-    ModelInfer: method('/inference.GRPCInferenceService/ModelInfer'),
-    ServerLive: method('/inference.GRPCInferenceService/ServerLive'),
-    ModelMetadata: method('/inference.GRPCInferenceService/ModelMetadata'),
-    HealthCheck: method('/grpc.health.v1.Health/Check'),
-    ModelStreamInfer: { ...method('/inference.GRPCInferenceService/ModelStreamInfer'), requestStream: true, responseStream: true },
-  },
-  'Raw',
-);
 
 /** The RPCs a RawClient can call. */
 export type RawRpc = 'ModelInfer' | 'ServerLive' | 'ModelMetadata' | 'HealthCheck';
@@ -41,7 +22,7 @@ export class RawClient {
   readonly client: Client;
 
   constructor(target: string) {
-    this.client = new RawService(target, credentials.createInsecure(), {
+    this.client = new RawInferenceClient(target, credentials.createInsecure(), {
       'grpc.max_send_message_length': -1,
       'grpc.max_receive_message_length': -1,
       'grpc.use_local_subchannel_pool': 1,

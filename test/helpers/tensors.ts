@@ -53,3 +53,17 @@ export function readBytesTensor(raw: Uint8Array): Buffer[] {
   }
   return out;
 }
+
+/** A valid ModelInfer request for the example `simple` (INPUT0 and INPUT1 all ones), with `overrides` applied; tests break it one way each. */
+export function simpleRequest(overrides: Record<string, unknown> = {}) {
+  const ones = int32Bytes(Array.from({ length: 16 }, () => 1));
+  return {
+    model_name: 'simple',
+    inputs: [
+      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
+      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
+    ],
+    raw_input_contents: [ones, Buffer.from(ones)],
+    ...overrides,
+  };
+}

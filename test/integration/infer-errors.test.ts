@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
 import { EXAMPLE_REPOSITORY, scratchDirectory, testRepository } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { bytesTensor, float32Bytes, int32Bytes, int64Bytes, readInt32 } from '../helpers/tensors.js';
+import { bytesTensor, float32Bytes, int32Bytes, int64Bytes, readInt32, simpleRequest } from '../helpers/tensors.js';
 
 const ones = (n: number) => Array.from({ length: n }, () => 1);
 const NOTE =
@@ -14,18 +14,6 @@ const NOTE =
   'input shape. If you want to specify the full shape including the batch dim in your input dims config, try setting ' +
   'max_batch_size to zero. See the model configuration docs for more info on max_batch_size.';
 
-/** A valid request for `simple`, which each test breaks in one way. */
-function simpleRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    model_name: 'simple',
-    inputs: [
-      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
-      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
-    ],
-    raw_input_contents: [int32Bytes(ones(16)), int32Bytes(ones(16))],
-    ...overrides,
-  };
-}
 
 /** A repository holding one model whose config.pbtxt cannot be parsed. */
 function brokenRepository(): string {

@@ -9,7 +9,7 @@ import { watchChannel } from '../helpers/channel-watch.js';
 import { EXAMPLE_REPOSITORY, testRepository } from '../helpers/fixtures.js';
 import { logSink } from '../helpers/log-sink.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { float32Bytes, int32Bytes, int64Bytes, readFloat32, readInt32 } from '../helpers/tensors.js';
+import { float32Bytes, int32Bytes, int64Bytes, readFloat32, readInt32, simpleRequest } from '../helpers/tensors.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 /**
@@ -33,17 +33,6 @@ const NOTE =
 /** Longest message any of these requests may get back (the Triton NOTE alone is 300 characters). */
 const MAX_MESSAGE_CHARS = 1024;
 
-function simpleRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    model_name: 'simple',
-    inputs: [
-      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
-      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
-    ],
-    raw_input_contents: [int32Bytes(ones(16)), int32Bytes(ones(16))],
-    ...overrides,
-  };
-}
 
 /** A `slow` request (OUTPUT0 = INPUT0 after a CPU loop), to keep calls in flight on the channel. */
 function slowRequest(seed: number) {

@@ -7,7 +7,7 @@ import { watchChannel, type ChannelWatch } from '../helpers/channel-watch.js';
 import { EXAMPLE_REPOSITORY } from '../helpers/fixtures.js';
 import { RawClient, type RawOutcome } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { int32Bytes, readInt32 } from '../helpers/tensors.js';
+import { int32Bytes, readInt32, simpleRequest } from '../helpers/tensors.js';
 
 /**
  * Issue 16: requests that cost the server far more than their size, and messages that do
@@ -25,15 +25,6 @@ const FLAGS = [
 ];
 
 const ones = (n: number) => Array.from({ length: n }, () => 1);
-const simple = (overrides: Record<string, unknown> = {}) => ({
-  model_name: 'simple',
-  inputs: [
-    { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
-    { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
-  ],
-  raw_input_contents: [int32Bytes(ones(16)), int32Bytes(ones(16))],
-  ...overrides,
-});
 /** BYTES elements in Triton's raw layout: a 4-byte little-endian length, then the bytes. */
 const bytesTensor = (elements: Buffer[]) => Buffer.concat(elements.flatMap((e) => [Buffer.from(Uint32Array.of(e.length).buffer), e]));
 
@@ -50,7 +41,7 @@ describe('request limits and undecodable messages (issue 16)', () => {
   });
   afterEach(async () => {
     assert.deepEqual(await t.client.call('ServerLive', {}), { live: true });
-    const ok = await t.client.call<{ raw_output_contents: Buffer[] }>('ModelInfer', simple());
+    const ok = await t.client.call<{ raw_output_contents: Buffer[] }>('ModelInfer', simpleRequest());
     assert.deepEqual(readInt32(ok.raw_output_contents[0]!), ones(16).map(() => 2));
     assert.equal(raw.client.getChannel().getConnectivityState(false), connectivityState.READY, 'the raw client kept its connection');
     assert.deepEqual(watch.changes, [], 'the structured client kept its connection');
@@ -114,7 +105,7 @@ describe('request limits and undecodable messages (issue 16)', () => {
   it('more inputs than --max-request-inputs', async () => {
     const inputs = Array.from({ length: 9 }, (_, i) => ({ name: `IN${i}`, datatype: 'INT32', shape: [1, 16] }));
     const error = await assertGrpcError(
-      t.client.call('ModelInfer', simple({ inputs, raw_input_contents: [] })),
+      t.client.call('ModelInfer', simpleRequest({ inputs, raw_input_contents: [] })),
       status.INVALID_ARGUMENT,
       'the request has more than 8 inputs, the most this server takes (--max-request-inputs)',
     );
@@ -122,10 +113,10 @@ describe('request limits and undecodable messages (issue 16)', () => {
   });
 
   it('a shape past --max-tensor-elements, and typed contents past --max-typed-elements', async () => {
-    const wide = simple();
+    const wide = simpleRequest();
     wide.inputs[0]!.shape = [1, 4097];
     await assertGrpcError(t.client.call('ModelInfer', wide), status.INVALID_ARGUMENT, "input 'INPUT0' has a shape of 4097 elements; this server takes at most 4096 (--max-tensor-elements)");
-    const typed = simple({ raw_input_contents: [] }) as { inputs: Record<string, unknown>[] };
+    const typed = simpleRequest({ raw_input_contents: [] }) as { inputs: Record<string, unknown>[] };
     typed.inputs[0]!['contents'] = { int_contents: ones(1001) };
     await assertGrpcError(
       t.client.call('ModelInfer', typed),
@@ -153,9 +144,9 @@ describe('request limits and undecodable messages (issue 16)', () => {
   it('a name past --max-request-name-bytes: model name, request id, input name', async () => {
     const long = 'x'.repeat(65);
     const expect = (what: string) => `${what} is 65 bytes long; this server takes at most 64 (--max-request-name-bytes)`;
-    await assertGrpcError(t.client.call('ModelInfer', simple({ model_name: long })), status.INVALID_ARGUMENT, expect('the model name'));
-    await assertGrpcError(t.client.call('ModelInfer', simple({ id: long })), status.INVALID_ARGUMENT, expect('the request id'));
-    const named = simple();
+    await assertGrpcError(t.client.call('ModelInfer', simpleRequest({ model_name: long })), status.INVALID_ARGUMENT, expect('the model name'));
+    await assertGrpcError(t.client.call('ModelInfer', simpleRequest({ id: long })), status.INVALID_ARGUMENT, expect('the request id'));
+    const named = simpleRequest();
     named.inputs[1]!.name = long;
     await assertGrpcError(t.client.call('ModelInfer', named), status.INVALID_ARGUMENT, expect('the name of input 1'));
   });

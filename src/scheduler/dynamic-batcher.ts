@@ -12,6 +12,7 @@ import { PumpLoop } from './pump-loop.js';
 import { RequestQueue } from './request-queue.js';
 import { ResponseOrder } from './response-order.js';
 import type { Scheduler } from './scheduler.js';
+import { WakeTimer } from './wake-timer.js';
 import type { StatisticsRecorder } from './statistics-recorder.js';
 
 /**
@@ -33,11 +34,11 @@ export class DynamicBatcher implements Scheduler {
   private readonly queue: RequestQueue;
   private readonly order: ResponseOrder | undefined;
   private readonly tickets = new WeakMap<PendingRequest, number>();
-  private cancelTimer: (() => void) | undefined;
-  private timerAt = Infinity;
   /** acquire() found no idle instance, and the pool has not said one is idle since. */
   private instancesBusy = false;
   private readonly pumpLoop = new PumpLoop(() => this.dispatch());
+  /** Wakes the pump for the earliest delay end, timeout or idle end. */
+  private readonly timer: WakeTimer;
   private stopped = false;
 
   constructor(
@@ -48,6 +49,7 @@ export class DynamicBatcher implements Scheduler {
     private readonly clock: Clock,
     bounds?: QueueBounds,
   ) {
+    this.timer = new WakeTimer(clock, () => this.pump());
     this.queue = new RequestQueue(policy, bounds);
     this.order = policy.preserveOrdering ? new ResponseOrder() : undefined;
     pool.onIdle(() => {
@@ -96,7 +98,7 @@ export class DynamicBatcher implements Scheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.cancelTimer?.();
+    this.timer.clear();
     for (const pending of this.queue.ordered()) {
       this.queue.remove(pending);
       pending.fail(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
@@ -138,20 +140,7 @@ export class DynamicBatcher implements Scheduler {
         break;
       }
     }
-    this.arm(wakeAt);
+    this.timer.arm(wakeAt);
   }
 
-  /** Keeps one timer, for the earliest instant a delay ends or a timeout acts. */
-  private arm(at: number): void {
-    if (at === this.timerAt) return;
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    this.timerAt = at;
-    if (!Number.isFinite(at)) return;
-    this.cancelTimer = this.clock.setTimer(() => {
-      this.timerAt = Infinity;
-      this.cancelTimer = undefined;
-      this.pump();
-    }, at - this.clock.now());
-  }
 }

@@ -14,6 +14,7 @@ import { OldestLane } from './oldest-lane.js';
 import { abortReason, PendingRequest } from './pending-request.js';
 import { PumpLoop } from './pump-loop.js';
 import type { Scheduler } from './scheduler.js';
+import { WakeTimer } from './wake-timer.js';
 import { Sequence, type QueuedRequest } from './sequence.js';
 import { SequenceBatch, type SequenceRow } from './sequence-batch.js';
 import type { RowKey, SequenceLane } from './sequence-lane.js';
@@ -55,9 +56,9 @@ export class SequenceBatcher implements Scheduler {
   private readonly rowKey: RowKey;
   private readonly idleMs: number;
   private queued = 0;
-  private cancelTimer: (() => void) | undefined;
-  private timerAt = Infinity;
   private readonly pumpLoop = new PumpLoop(() => this.dispatch());
+  /** Wakes the pump for the earliest delay end, timeout or idle end. */
+  private readonly timer: WakeTimer;
   private stopped = false;
 
   constructor(
@@ -69,6 +70,7 @@ export class SequenceBatcher implements Scheduler {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
+    this.timer = new WakeTimer(clock, () => this.pump());
     this.idleMs = policy.maxSequenceIdleUs / 1000;
     this.slots = new SequenceSlots(pool.instanceCount, policy.slotsPerInstance);
     // Fixed state dims never keep rows apart, so only variable ones cost a state lookup.
@@ -110,7 +112,7 @@ export class SequenceBatcher implements Scheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.cancelTimer?.();
+    this.timer.clear();
     const stopping = new InferError('SERVER_STOPPING', 'the model is being unloaded');
     for (const sequence of [...this.live]) this.abort(sequence, stopping);
     await this.runner.whenIdle();
@@ -275,7 +277,7 @@ export class SequenceBatcher implements Scheduler {
       this.running[index] = true;
       void this.runner.run(executor, new SequenceBatch(rows, this.policy)).then(() => this.finished(index, rows));
     }
-    this.arm(wakeAt);
+    this.timer.arm(wakeAt);
   }
 
   /** After a batch: each sequence offers its next request, or ends. */
@@ -315,17 +317,4 @@ export class SequenceBatcher implements Scheduler {
     }
   }
 
-  /** Keeps one timer, for the earliest idle end or batch delay. */
-  private arm(at: number): void {
-    if (at === this.timerAt) return;
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    this.timerAt = at;
-    if (!Number.isFinite(at)) return;
-    this.cancelTimer = this.clock.setTimer(() => {
-      this.timerAt = Infinity;
-      this.cancelTimer = undefined;
-      this.pump();
-    }, at - this.clock.now());
-  }
 }

@@ -7,16 +7,9 @@ import { createLogging } from '../../src/telemetry/logger.js';
 import { ProtoClient } from '../../scripts/lib/grpc-client.js';
 import { EXAMPLE_REPOSITORY } from '../helpers/fixtures.js';
 import { startOtlpSink } from '../helpers/otlp-sink.js';
-import { int32Bytes } from '../helpers/tensors.js';
+import { int32Bytes, simpleRequest } from '../helpers/tensors.js';
 
-const simple = {
-  model_name: 'simple',
-  inputs: [
-    { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
-    { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
-  ],
-  raw_input_contents: [int32Bytes(new Array(16).fill(3)), int32Bytes(new Array(16).fill(4))],
-};
+const simple = simpleRequest({ raw_input_contents: [int32Bytes(new Array(16).fill(3)), int32Bytes(new Array(16).fill(4))] });
 
 /** Trace ids either side of a 0.5 ratio for TraceIdRatioBased (it folds the id into 32 bits). */
 const INSIDE = '00000000000000000000000000000001';

@@ -6,17 +6,10 @@ import { createLogging } from '../../src/telemetry/logger.js';
 import { ProtoClient } from '../../scripts/lib/grpc-client.js';
 import { EXAMPLE_REPOSITORY } from '../helpers/fixtures.js';
 import { startOtlpGrpcSink } from '../helpers/otlp-grpc-sink.js';
-import { int32Bytes } from '../helpers/tensors.js';
+import { int32Bytes, simpleRequest } from '../helpers/tensors.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
-const simple = {
-  model_name: 'simple',
-  inputs: [
-    { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
-    { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
-  ],
-  raw_input_contents: [int32Bytes(new Array(16).fill(3)), int32Bytes(new Array(16).fill(4))],
-};
+const simple = simpleRequest({ raw_input_contents: [int32Bytes(new Array(16).fill(3)), int32Bytes(new Array(16).fill(4))] });
 
 /** The real server with its real exporter, configured from these flags and variables only; one request traced. */
 async function exportOneRequest(env: NodeJS.ProcessEnv, traceConfig: string): Promise<void> {

@@ -126,8 +126,9 @@ export interface SessionSettings {
 }
 
 /**
- * One idle model instance, leased to the caller for exactly one execution: either
- * `execute` (the instance is idle again when its promise settles) or `release`.
+ * One idle model instance, leased to the caller for at most one execution. The caller
+ * gives the lease back with `release`, once, after `execute` settled (when it has
+ * finished with the execution's buffers) or instead of executing.
  */
 export interface Executor {
   readonly instanceName: string;
@@ -135,7 +136,7 @@ export interface Executor {
   readonly executionProvider: ExecutionProvider;
   readonly deviceId: number;
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
-  /** Gives the lease back unused. */
+  /** Gives the lease back; the pool announces the idle instance afterwards, never inside this call. */
   release(): void;
 }
 
@@ -147,7 +148,7 @@ export interface Executor {
 export interface ExecutorPool {
   /** Leases an idle instance, or returns undefined when all are busy or starting. */
   acquire(): Executor | undefined;
-  /** Registers the callback run whenever an instance becomes idle. */
+  /** Registers the callback run (in a microtask of its own) after an instance becomes idle. */
   onIdle(listener: () => void): void;
 }
 

@@ -2,13 +2,15 @@ import type { BackendSpec, Executor, InstancePlan, InstanceSet } from '../core/e
 import type { Logger } from '../core/logger.js';
 import type { InstanceStatus } from '../core/servable.js';
 import { ModelInstance } from './model-instance.js';
+import { spawnInstanceWorker, type SpawnWorker } from './worker-port.js';
 
 const RESTART_DELAYS_MS = [0, 100, 500, 2000, 5000];
 
 interface Slot {
   readonly plan: InstancePlan;
   instance: ModelInstance | undefined;
-  leased: boolean;
+  /** The current lease, if any; a lease given back after its instance was replaced is stale and ignored. */
+  lease: object | undefined;
   executions: number;
   restarts: number;
   stopped: boolean;
@@ -18,19 +20,26 @@ interface Slot {
  * The instances of one model version. Owns their lifecycle: starts them all (the version
  * loads only if every instance loads), leases idle ones to the scheduler, and replaces
  * an instance whose worker dies, retrying with back-off. Main thread only.
+ *
+ * The pool never calls into its scheduler from inside a call the scheduler made: idleness
+ * (a lease given back, an instance started) is queued and announced once, in a microtask,
+ * so the lease holder has finished what it was doing (returning staging buffers) before
+ * the scheduler's pump runs again.
  */
 export class InstancePool implements InstanceSet {
   private readonly slots: Slot[];
   private readonly idleListeners: (() => void)[] = [];
   private readonly failureListeners: ((index: number, name: string) => void)[] = [];
   private stopping = false;
+  private idleQueued = false;
 
   constructor(
     plans: readonly InstancePlan[],
     private readonly backend: BackendSpec,
     private readonly logger: Logger,
+    private readonly spawn: SpawnWorker = spawnInstanceWorker,
   ) {
-    this.slots = plans.map((plan) => ({ plan, instance: undefined, leased: false, executions: 0, restarts: 0, stopped: false }));
+    this.slots = plans.map((plan) => ({ plan, instance: undefined, lease: undefined, executions: 0, restarts: 0, stopped: false }));
   }
 
   /** Starts every instance; if one fails to load, stops the others and throws its error. */
@@ -48,13 +57,13 @@ export class InstancePool implements InstanceSet {
   }
 
   acquire(): Executor | undefined {
-    const slot = this.slots.find((s) => !s.leased && s.instance?.isIdle === true);
+    const slot = this.slots.find((s) => s.lease === undefined && s.instance?.isIdle === true);
     return slot === undefined ? undefined : this.lease(slot);
   }
 
   isInstanceIdle(index: number): boolean {
     const slot = this.slots[index];
-    return slot !== undefined && !slot.leased && slot.instance?.isIdle === true;
+    return slot !== undefined && slot.lease === undefined && slot.instance?.isIdle === true;
   }
 
   acquireInstance(index: number): Executor | undefined {
@@ -66,26 +75,23 @@ export class InstancePool implements InstanceSet {
   }
 
   private lease(slot: Slot): Executor {
-    slot.leased = true;
+    const lease = {};
+    slot.lease = lease;
     const instance = slot.instance!;
-    const giveBack = () => {
-      slot.leased = false;
-      this.notifyIdle();
-    };
     return {
       instanceName: instance.name,
       executionProvider: slot.plan.settings.executionProvider,
       deviceId: slot.plan.settings.deviceId,
       execute: async (request) => {
-        try {
-          const result = await instance.execute(request);
-          slot.executions += 1;
-          return result;
-        } finally {
-          giveBack();
-        }
+        const result = await instance.execute(request);
+        slot.executions += 1;
+        return result;
       },
-      release: giveBack,
+      release: () => {
+        if (slot.lease !== lease) return;
+        slot.lease = undefined;
+        this.notifyIdle();
+      },
     };
   }
 
@@ -99,7 +105,7 @@ export class InstancePool implements InstanceSet {
       kind: slot.plan.kind,
       executionProvider: slot.plan.settings.executionProvider,
       deviceId: slot.plan.settings.deviceId,
-      state: slot.stopped ? 'stopped' : slot.instance === undefined ? 'starting' : slot.leased ? 'busy' : slot.instance.currentState,
+      state: slot.stopped ? 'stopped' : slot.instance === undefined ? 'starting' : slot.lease !== undefined ? 'busy' : slot.instance.currentState,
       executions: slot.executions,
       restarts: slot.restarts,
     }));
@@ -122,7 +128,7 @@ export class InstancePool implements InstanceSet {
   }
 
   private async launch(slot: Slot): Promise<void> {
-    const instance = await ModelInstance.start(slot.plan, this.backend, this.logger.child({ instance: slot.plan.name }));
+    const instance = await ModelInstance.start(slot.plan, this.backend, this.logger.child({ instance: slot.plan.name }), this.spawn);
     if (this.stopping) {
       await instance.stop();
       return;
@@ -134,7 +140,7 @@ export class InstancePool implements InstanceSet {
 
   private replace(slot: Slot, reason: string): void {
     slot.instance = undefined;
-    slot.leased = false;
+    slot.lease = undefined;
     slot.restarts += 1;
     this.logger.error({ instance: slot.plan.name, reason }, 'model instance failed; starting a replacement');
     const index = this.slots.indexOf(slot);
@@ -154,8 +160,14 @@ export class InstancePool implements InstanceSet {
     }
   }
 
+  /** Announces idleness once per microtask, never inside the caller's own call (see the class comment). */
   private notifyIdle(): void {
-    for (const listener of this.idleListeners) listener();
+    if (this.idleQueued) return;
+    this.idleQueued = true;
+    queueMicrotask(() => {
+      this.idleQueued = false;
+      for (const listener of this.idleListeners) listener();
+    });
   }
 }
 

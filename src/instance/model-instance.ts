@@ -1,9 +1,8 @@
-import type { Worker } from 'node:worker_threads';
 import { InferError } from '../core/errors.js';
 import type { BackendSpec, DecoupledResponse, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
-import { instanceWorkerEntry, startWorker } from './start-worker.js';
+import { spawnInstanceWorker, type SpawnWorker, type WorkerPort } from './worker-port.js';
 
 type State = 'starting' | 'idle' | 'busy' | 'failed' | 'stopped';
 
@@ -36,14 +35,14 @@ export class ModelInstance {
 
   private constructor(
     readonly plan: InstancePlan,
-    private readonly worker: Worker,
+    private readonly worker: WorkerPort,
     private readonly logger: Logger,
   ) {}
 
   /** Starts the worker and resolves once its session is loaded; rejects with the load error. */
-  static start(plan: InstancePlan, backend: BackendSpec, logger: Logger): Promise<ModelInstance> {
+  static start(plan: InstancePlan, backend: BackendSpec, logger: Logger, spawn: SpawnWorker = spawnInstanceWorker): Promise<ModelInstance> {
     const startup: WorkerStartup = { instanceName: plan.name, backend, settings: plan.settings };
-    const worker = startWorker(instanceWorkerEntry(), { workerData: startup, name: plan.name });
+    const worker = spawn(startup);
     const instance = new ModelInstance(plan, worker, logger);
     return new Promise((resolve, reject) => {
       instance.onStartupEnd = (error) => (error === undefined ? resolve(instance) : reject(error));

@@ -29,18 +29,21 @@ export class BatchRunner {
   async run(executor: Executor, batch: RunnableBatch): Promise<void> {
     this.running += 1;
     const dispatchAt = this.clock.now();
+    let leased = true;
+    // The lease goes back once the staging buffers are back, so the batch that the pool's
+    // idle call lets the scheduler form next can reuse them.
+    const release = () => {
+      if (!leased) return;
+      leased = false;
+      executor.release();
+    };
     try {
-      let execution;
-      try {
-        execution = batch.assemble(this.staging);
-      } catch (err) {
-        executor.release();
-        throw err;
-      }
+      const execution = batch.assemble(this.staging);
       const assembled = this.clock.now();
       const result = await executor.execute(execution);
       const received = this.clock.now();
       for (const buffer of result.inputBuffers) this.staging.give(buffer);
+      release();
       const answered = batch.complete(result);
       const end = this.clock.now();
       const timing = {
@@ -76,6 +79,7 @@ export class BatchRunner {
       if (error.code === 'INTERNAL') this.logger.error({ err: error.message, instance: executor.instanceName, batch: batch.size }, 'execution failed');
       batch.fail(error);
     } finally {
+      release();
       this.running -= 1;
       if (this.running === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

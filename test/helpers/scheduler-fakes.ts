@@ -99,14 +99,15 @@ export interface FakeCall {
 
 /**
  * N fake instances. `acquire` leases an idle one (`acquireInstance` a given one);
- * `execute` records the call and settles when the test says; then the instance is idle
- * again and the onIdle listeners run (as the real InstancePool does, before the scheduler
- * sees the result). `fail(index)` runs the instance-failure listeners.
+ * `execute` records the call and settles when the test says; the instance is idle again
+ * when the lease holder calls `release`, and the onIdle listeners run in a microtask after
+ * it, as the real InstancePool does. `fail(index)` runs the instance-failure listeners.
  */
 export class FakePool implements InstanceSet {
   readonly calls: FakeCall[] = [];
   private readonly busy: boolean[];
   private readonly listeners: (() => void)[] = [];
+  private idleQueued = false;
   private readonly failureListeners: ((index: number, name: string) => void)[] = [];
 
   constructor(
@@ -158,21 +159,23 @@ export class FakePool implements InstanceSet {
   private lease(index: number): Executor {
     this.busy[index] = true;
     const instanceName = `fake_${index}`;
+    let leased = true;
     const free = () => {
+      if (!leased) throw new Error(`lease of ${instanceName} released twice`);
+      leased = false;
       this.busy[index] = false;
-      for (const listener of this.listeners) listener();
+      if (this.idleQueued) return;
+      this.idleQueued = true;
+      queueMicrotask(() => {
+        this.idleQueued = false;
+        for (const listener of this.listeners) listener();
+      });
     };
     return {
       instanceName,
       executionProvider: 'cpu',
       deviceId: 0,
-      execute: async (request) => {
-        try {
-          return await this.record(instanceName, request);
-        } finally {
-          free();
-        }
-      },
+      execute: (request) => this.record(instanceName, request),
       release: free,
     };
   }

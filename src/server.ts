@@ -19,7 +19,7 @@ import { otlpSpanExporter } from './telemetry/span-exporter.js';
 import { TraceSettings } from './telemetry/trace-settings.js';
 import { OtelTracing } from './telemetry/tracing.js';
 import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
-import type { ServerState } from './transport/grpc/service-context.js';
+import type { ServerState } from './transport/common/service-context.js';
 
 /** Protocol extensions Nereid implements today (reported by ServerMetadata). */
 export const EXTENSIONS: readonly string[] = [

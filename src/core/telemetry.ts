@@ -16,10 +16,13 @@ export interface RequestTrace {
 
 /** What the transport knows when a call arrives. */
 export interface IncomingCall {
+  /** The transport: 'grpc' (the default) or 'http'. */
+  readonly protocol?: 'grpc' | 'http';
+  /** The RPC's name (ModelInfer); over HTTP, the method and route (`POST /v2/models/{model_name}/infer`). */
   readonly method: string;
   /** The model named by the request ('' for server-level RPCs). */
   readonly model: string;
-  /** Reads a request header (gRPC metadata), e.g. traceparent. */
+  /** Reads a request header (gRPC metadata or an HTTP header), e.g. traceparent. */
   header(name: string): string | undefined;
   /** A related trace, linked from this call's span: each message of a stream links to the stream's. */
   readonly link?: RequestTrace | undefined;
@@ -28,8 +31,10 @@ export interface IncomingCall {
 /** How a call ended, for its server span. */
 export interface CallOutcome {
   readonly code: ErrorCode | 'OK';
-  /** The numeric gRPC status code sent. */
-  readonly grpcStatus: number;
+  /** The numeric gRPC status code sent (gRPC calls). */
+  readonly grpcStatus?: number;
+  /** The HTTP status code sent (HTTP calls). */
+  readonly httpStatus?: number;
   readonly error?: InferError;
 }
 

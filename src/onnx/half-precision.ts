@@ -1,54 +1,17 @@
 /**
  * IEEE 754 binary16 ("float16", "half") conversions on bit patterns, written
  * for ONNX `raw_data`: fp32 -> fp16 rounds to nearest, ties to even, exactly as
- * a hardware conversion (or numpy's `astype(np.float16)`) would.
+ * a hardware conversion (or numpy's `astype(np.float16)`) would. The bit conversions
+ * themselves live in core (core/float16-bits.ts), shared with the HTTP transport.
  */
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+import { float32ToFloat16Bits, float16BitsToFloat32 } from '../core/float16-bits.js';
 
 /** The smallest positive fp16 value (a subnormal, 2^-24), as the fp16 converters spell it. */
 export const FLOAT16_MIN_POSITIVE = 5.96e-8;
 /** The largest finite fp16 value. */
 export const FLOAT16_MAX = 65504;
 
-/** The fp16 bit pattern nearest to `x` (as fp32), ties to even; overflow gives ±Inf, NaN stays NaN. */
-export function float32ToFloat16Bits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  const mant = bits & 0x7fffff;
-  if (exp === 0xff) return mant === 0 ? sign | 0x7c00 : sign | 0x7e00;
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    // Result is an fp16 subnormal (or zero): value = m * 2^-24.
-    if (e < -10) return sign;
-    const full = mant | 0x800000;
-    const shift = 14 - e;
-    let m = full >>> shift;
-    const rem = full & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (m & 1) === 1)) m++;
-    return sign | m;
-  }
-  let h = sign | (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  // A carry out of the mantissa correctly bumps the exponent (up to Inf).
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1) === 1)) h++;
-  return h;
-}
-
-/** The fp32 value of an fp16 bit pattern. */
-export function float16BitsToFloat32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
+export { float16BitsToFloat32, float32ToFloat16Bits } from '../core/float16-bits.js';
 
 /** Clamping bounds applied before fp16 rounding. */
 export interface Float16Clamp {

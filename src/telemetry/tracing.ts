@@ -114,12 +114,18 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
   startCall(call: IncomingCall): RequestTrace | undefined {
     if (this.off || !this.options.settings.enabled(call.model)) return undefined;
     const parent = this.parentContext(call);
+    // HTTP spans follow OpenTelemetry's HTTP conventions: named `METHOD route`, with the route's template.
+    const http = call.protocol === 'http';
+    const [httpMethod = '', route = ''] = http ? call.method.split(' ') : [];
     const span = this.tracer.startSpan(
-      `${RPC_SERVICE}/${call.method}`,
+      http ? call.method : `${RPC_SERVICE}/${call.method}`,
       {
         kind: SpanKind.SERVER,
         // The model name is the client's string here (it may name no model): bounded like every client string.
-        attributes: { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method, [MODEL_ATTRIBUTE]: clip(call.model) },
+        attributes: {
+          ...(http ? { 'http.request.method': httpMethod, 'http.route': route } : { 'rpc.system': 'grpc', 'rpc.service': RPC_SERVICE, 'rpc.method': call.method }),
+          [MODEL_ATTRIBUTE]: clip(call.model),
+        },
         ...(call.link instanceof SpanTrace ? { links: [{ context: call.link.span.spanContext() }] } : {}),
       },
       parent ?? ROOT_CONTEXT,
@@ -131,7 +137,8 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
   endCall(requestTrace: RequestTrace | undefined, outcome: CallOutcome): void {
     if (!(requestTrace instanceof SpanTrace)) return;
     const span = requestTrace.span;
-    span.setAttribute('rpc.grpc.status_code', outcome.grpcStatus);
+    if (outcome.grpcStatus !== undefined) span.setAttribute('rpc.grpc.status_code', outcome.grpcStatus);
+    if (outcome.httpStatus !== undefined) span.setAttribute('http.response.status_code', outcome.httpStatus);
     if (outcome.error !== undefined) {
       span.setAttribute('nereid.error.id', outcome.error.id);
       span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });

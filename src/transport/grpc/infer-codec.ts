@@ -7,7 +7,7 @@ import { INVALID_DATATYPE, type InferRequest, type InferResponse, type Parameter
 import type { InferParameter, ModelInferRequest, ModelInferResponse } from '../../generated/grpc_service.js';
 import type { SystemSharedMemory } from '../../shm/system-shared-memory.js';
 import { wireBytes } from './request-decoding.js';
-import { shmPlace } from './shm-tensors.js';
+import { shmPlace } from '../common/shm-tensors.js';
 import { contentsToBytes } from './tensor-contents.js';
 
 /**
@@ -23,7 +23,7 @@ export function decodeInferRequest(message: ModelInferRequest, trace?: RequestTr
   let rawIndex = 0;
   const inputs: RequestTensor[] = message.inputs.map((input) => {
     let data: Uint8Array;
-    const place = shmPlace(input.name, input.parameters);
+    const place = shmPlace(input.name, decodeParameters(input.parameters));
     if (place !== undefined) {
       if (input.contents !== undefined) {
         throw new InferError(
@@ -87,7 +87,16 @@ export function encodeInferResponse(response: InferResponse): ModelInferResponse
   };
 }
 
-function decodeParameters(parameters: { [key: string]: InferParameter }): Map<string, ParameterValue> {
+/** Shared by every message without parameters (most tensors): nothing writes to a decoded request. */
+const NO_PARAMETERS: ReadonlyMap<string, ParameterValue> = new Map();
+
+function decodeParameters(parameters: { [key: string]: InferParameter }): ReadonlyMap<string, ParameterValue> {
+  let empty = true;
+  for (const _ in parameters) {
+    empty = false;
+    break;
+  }
+  if (empty) return NO_PARAMETERS;
   const out = new Map<string, ParameterValue>();
   for (const [key, parameter] of Object.entries(parameters)) {
     const choice = parameter.parameterChoice;

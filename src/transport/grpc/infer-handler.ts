@@ -1,12 +1,11 @@
 import { status } from '@grpc/grpc-js';
 import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
-import { validateInferRequest } from '../../core/request-validation.js';
 import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
+import { admit } from '../common/admission.js';
 import { callSignal } from './call-signal.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
 import { header, logFailure, logIds, RefusalLog } from './request-log.js';
-import { OutputRegions } from './shm-tensors.js';
 import type { ServiceContext } from './service-context.js';
 import { grpcCode, toServiceError } from './status.js';
 
@@ -14,8 +13,8 @@ import { grpcCode, toServiceError } from './status.js';
 const SUCCESS_LOG_EVERY = 100;
 
 /**
- * ModelInfer: look up the model (Triton checks the version and the model first), decode
- * the tensors, validate, and hand the request to the model's scheduler with one
+ * ModelInfer: admit the request as every transport does (common/admission.ts: lookup,
+ * decode, validation) and hand it to the model's scheduler with one
  * AbortSignal for the deadline and client cancellation. The call's trace (when sampled)
  * spans all of it; a failure is logged once with the trace's ids.
  */
@@ -29,15 +28,13 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
       const trace = context.telemetry.startCall({ method: 'ModelInfer', model: message.modelName, header: (name) => header(call.metadata, name) });
       const { signal, dispose } = callSignal(call);
       const run = async () => {
-        if (context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
-        const model = context.registry.get(message.modelName, message.modelVersion);
-        if (model.info.decoupled === true) throw new InferError('DECOUPLED_UNARY', "ModelInfer RPC doesn't support models with decoupled transaction policy");
-        const request = decodeInferRequest(message, trace, context.sharedMemory);
-        const validated = validateInferRequest(request, model.info);
-        // Lookup to infer stays synchronous: a version being unloaded counts this request before it retires.
-        const regions = OutputRegions.of(message, context.sharedMemory);
+        const { model, request, regions } = admit(
+          context,
+          { modelName: message.modelName, modelVersion: message.modelVersion, decoupledRefusal: "ModelInfer RPC doesn't support models with decoupled transaction policy" },
+          () => decodeInferRequest(message, trace, context.sharedMemory),
+        );
         try {
-          return encodeInferResponse(regions.write(await model.servable.infer(validated, signal)));
+          return encodeInferResponse(regions.write(await model.servable.infer(request, signal)));
         } finally {
           regions.release();
         }

@@ -4,15 +4,15 @@ import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import type { InferResponse } from '../../core/infer-request.js';
 import type { Logger } from '../../core/logger.js';
-import { validateInferRequest } from '../../core/request-validation.js';
 import type { RequestTrace } from '../../core/telemetry.js';
 import type { ModelInferRequest, ModelStreamInferResponse } from '../../generated/grpc_service.js';
+import { admit } from '../common/admission.js';
+import type { OutputRegions } from '../common/shm-tensors.js';
 import { callSignal } from './call-signal.js';
 import { decodeInferRequest } from './infer-codec.js';
 import { header, logFailure, logIds } from './request-log.js';
 import type { ServiceContext } from './service-context.js';
 import { undecodedError, wireBytes } from './request-decoding.js';
-import { OutputRegions } from './shm-tensors.js';
 import { grpcCode, toServiceError } from './status.js';
 import { emptyFinalResponse, responseBytes, streamError, streamResponse } from './stream-codec.js';
 
@@ -111,12 +111,12 @@ export class InferStream {
       // A message that did not parse, or was past a request limit, fails as any request does.
       const undecoded = undecodedError(message);
       if (undecoded !== undefined) throw undecoded;
-      if (this.closing !== undefined || this.context.state.isStopping()) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
-      const model = this.context.registry.get(message.modelName, message.modelVersion);
-      const request = decodeInferRequest(message, trace, this.context.sharedMemory);
-      const validated = validateInferRequest(request, model.info);
-      // Lookup to infer stays synchronous: a version being unloaded counts this request before it retires.
-      regions = OutputRegions.of(message, this.context.sharedMemory);
+      if (this.closing !== undefined) throw new InferError('SERVER_STOPPING', 'Server is shutting down');
+      const admitted = admit(this.context, { modelName: message.modelName, modelVersion: message.modelVersion }, () =>
+        decodeInferRequest(message, trace, this.context.sharedMemory),
+      );
+      const { model, request: validated } = admitted;
+      regions = admitted.regions;
       const outputs = regions;
       if (model.info.decoupled !== true) return outputs.write(await model.servable.infer(validated, this.signal));
       await model.servable.infer(validated, this.signal, (response, final) => {

@@ -1,8 +1,5 @@
-import type { TensorSpec } from '../../core/model-info.js';
-import type {
-  GRPCInferenceServiceServer,
-  ModelMetadataResponse_TensorMetadata,
-} from '../../generated/grpc_service.js';
+import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
+import { isModelReady, modelMetadata, type TensorMetadata } from '../common/model-metadata.js';
 import type { ServiceContext } from './service-context.js';
 import { unary } from './unary.js';
 
@@ -11,9 +8,10 @@ type Handlers = Pick<
   'serverLive' | 'serverReady' | 'serverMetadata' | 'modelReady' | 'modelMetadata' | 'modelConfig'
 >;
 
-/** Health, metadata and configuration RPCs: thin reads of server state and the registry. */
+/** Health, metadata and configuration RPCs: thin reads of server state and the registry (common/model-metadata.ts, shared with HTTP). */
 export function metadataHandlers(context: ServiceContext): Handlers {
   const { registry, state } = context;
+  const proto = (tensor: TensorMetadata) => ({ ...tensor, shape: tensor.shape.map(BigInt) });
   return {
     serverLive: unary(() => ({ live: state.isLive() })),
     serverReady: unary(() => ({ ready: state.isReady() })),
@@ -22,22 +20,10 @@ export function metadataHandlers(context: ServiceContext): Handlers {
       version: context.serverVersion,
       extensions: [...context.extensions],
     })),
-    modelReady: unary((request) => ({ ready: !state.isStopping() && registry.isReady(request.name, request.version) })),
+    modelReady: unary((request) => ({ ready: isModelReady(context, request.name, request.version) })),
     modelMetadata: unary((request) => {
-      const { info } = registry.get(request.name, request.version);
-      const batching = info.maxBatchSize > 0;
-      const describe = (spec: TensorSpec): ModelMetadataResponse_TensorMetadata => ({
-        name: spec.name,
-        datatype: spec.datatype,
-        shape: (batching ? [-1, ...spec.dims] : spec.dims).map(BigInt),
-      });
-      return {
-        name: info.name,
-        versions: request.version === '' ? registry.readyVersionNames(info.name) : [String(info.version)],
-        platform: info.platform,
-        inputs: info.inputs.map(describe),
-        outputs: info.outputs.map(describe),
-      };
+      const metadata = modelMetadata(context, request.name, request.version);
+      return { ...metadata, versions: [...metadata.versions], inputs: metadata.inputs.map(proto), outputs: metadata.outputs.map(proto) };
     }),
     modelConfig: unary((request) => ({ config: registry.get(request.name, request.version).config })),
   };

@@ -1,6 +1,5 @@
-import { quote } from '../../core/client-text.js';
-import { InferError } from '../../core/errors.js';
 import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
+import { cudaSharedMemory, regionSize } from '../common/cuda-shared-memory.js';
 import type { ServiceContext } from './service-context.js';
 import { unary } from './unary.js';
 
@@ -16,11 +15,8 @@ type Handlers = Pick<
 
 /**
  * Triton's shared memory extensions. System shared memory is served by the server's
- * SystemSharedMemory. CUDA shared memory cannot be: importing a CUDA IPC handle needs
- * the CUDA runtime in this process, and Nereid reaches the GPU only through ONNX Runtime.
- * Its status is empty and unregistering succeeds (tritonclient's examples call both on
- * every run), and Register says why it is not available, in Triton's words for a server
- * built without GPU support.
+ * SystemSharedMemory; CUDA shared memory answers as common/cuda-shared-memory.ts says
+ * (shared with HTTP).
  */
 export function sharedMemoryHandlers(context: ServiceContext): Handlers {
   const shm = context.sharedMemory;
@@ -31,7 +27,7 @@ export function sharedMemoryHandlers(context: ServiceContext): Handlers {
       ),
     })),
     systemSharedMemoryRegister: unary((request) => {
-      shm.register(request.name, request.key, safe(request.offset, request.name), safe(request.byteSize, request.name));
+      shm.register(request.name, request.key, regionSize(request.offset, request.name), regionSize(request.byteSize, request.name));
       return {};
     }),
     systemSharedMemoryUnregister: unary((request) => {
@@ -39,24 +35,10 @@ export function sharedMemoryHandlers(context: ServiceContext): Handlers {
       return {};
     }),
     cudaSharedMemoryStatus: unary((request) => {
-      if (request.name !== '') throw new InferError('SHM_REGION_NOT_FOUND', `Unable to find cuda shared memory region: ${quote(request.name)}`);
+      cudaSharedMemory.status(request.name);
       return { regions: {} };
     }),
-    cudaSharedMemoryRegister: unary((request) => {
-      throw new InferError(
-        'CUDA_SHM_UNAVAILABLE',
-        `failed to register CUDA shared memory region: ${quote(request.name)}, GPUs not supported ` +
-          '(Nereid runs GPU models through ONNX Runtime and cannot open CUDA IPC handles; use system shared memory)',
-      );
-    }),
+    cudaSharedMemoryRegister: unary((request) => cudaSharedMemory.register(request.name)),
     cudaSharedMemoryUnregister: unary(() => ({})),
   };
-}
-
-/** A uint64 from the wire as a number; sizes past 2^53 cannot be real regions. */
-function safe(value: bigint, name: string): number {
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new InferError('SHM_REGION_INVALID', `failed to register shared memory region ${quote(name)}: invalid args (offset or byte_size too large)`);
-  }
-  return Number(value);
 }

@@ -1,31 +1,18 @@
-import { quote } from '../../core/client-text.js';
-import { InferError } from '../../core/errors.js';
 import type { DurationStat, ModelStatisticsSnapshot, PhaseStatistics } from '../../core/statistics.js';
 import type { GRPCInferenceServiceServer, InferStatistics, ModelStatistics, StatisticDuration } from '../../generated/grpc_service.js';
 import type { ReadyModel } from '../../repository/model-registry.js';
+import { selectForStatistics } from '../common/statistics-selection.js';
 import type { ServiceContext } from './service-context.js';
 import { unary } from './unary.js';
 
 /**
- * ModelStatistics, with Triton's selection rules and errors: an empty name means every
- * ready version of every model; a name alone, every ready version of that model; an
- * unknown or unready model or version is INVALID_ARGUMENT.
+ * ModelStatistics: the versions chosen by Triton's selection rules (common/statistics-selection.ts,
+ * shared with HTTP), in the proto's shape.
  */
 export function statisticsHandler(context: ServiceContext): Pick<GRPCInferenceServiceServer, 'modelStatistics'> {
   return {
-    modelStatistics: unary((request) => ({ modelStats: select(context, request.name, request.version).map(toProto) })),
+    modelStatistics: unary((request) => ({ modelStats: selectForStatistics(context.registry, request.name, request.version).map(toProto) })),
   };
-}
-
-function select(context: ServiceContext, name: string, version: string): ReadyModel[] {
-  const ready = context.registry.readyModels();
-  if (name === '') return ready;
-  const versions = ready.filter((m) => m.info.name === name);
-  if (versions.length === 0) throw new InferError('STATISTICS_MODEL_UNAVAILABLE', `requested model ${quote(name)} is not available`);
-  if (version === '') return versions;
-  const chosen = versions.filter((m) => String(m.info.version) === version);
-  if (chosen.length === 0) throw new InferError('STATISTICS_MODEL_UNAVAILABLE', `requested model version is not available for model ${quote(name)}`);
-  return chosen;
 }
 
 function toProto(model: ReadyModel): ModelStatistics {

@@ -7,8 +7,14 @@
 import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { startWorker } from '../../src/instance/start-worker.js';
-import type { InProcessResult, LatencySummary } from './bench-types.js';
+import type { InProcessPoint, InProcessResult, LatencySummary } from './bench-types.js';
 import { summarize } from './stats.js';
+
+/** CPU seconds used by the whole process so far, every thread (getrusage RUSAGE_SELF). */
+function processCpuSec(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
 import { randomTensor, seededRandom, type InputSpec } from './workloads.js';
 
 export interface InProcessJob {
@@ -45,6 +51,10 @@ async function sessionLoop(job: WorkerJob): Promise<void> {
     while (performance.now() < warmupEnd) await session.run(feeds);
     const end = performance.now() + job.durationMs;
     let runs = 0;
+    // The whole process's CPU over this loop (every session runs at once, ONNX Runtime's own
+    // pool threads included): getrusage's process-wide figure, which keeps the time of threads
+    // that have ended (a session that finished its last batch first ends its thread).
+    const cpuStart = processCpuSec();
     const start = performance.now();
     while (performance.now() < end) {
       const t0 = performance.now();
@@ -53,7 +63,8 @@ async function sessionLoop(job: WorkerJob): Promise<void> {
       runs++;
     }
     const seconds = (performance.now() - start) / 1000;
-    parentPort!.postMessage({ type: 'done', batch, items: runs * batch, seconds, latencies });
+    const cpuRate = (processCpuSec() - cpuStart) / seconds;
+    parentPort!.postMessage({ type: 'done', batch, items: runs * batch, seconds, latencies, cpuRate });
   }
   await session.release();
 }
@@ -65,15 +76,18 @@ async function runJob(job: InProcessJob): Promise<InProcessResult> {
     worker.once('message', resolve);
     worker.once('error', reject);
   });
-  const sweep: InProcessResult['sweep'][number][] = [];
+  const sweep: InProcessPoint[] = [];
   for (const batch of job.batches) {
     await Promise.all(workers.map(next));
     const done = workers.map(next);
     for (const worker of workers) worker.postMessage('go');
-    const results = (await Promise.all(done)) as { items: number; seconds: number; latencies: number[] }[];
+    const results = (await Promise.all(done)) as { items: number; seconds: number; latencies: number[]; cpuRate: number | null }[];
     const itemsPerSec = results.reduce((sum, r) => sum + r.items / r.seconds, 0);
     const latency: LatencySummary = summarize(results.flatMap((r) => r.latencies));
-    sweep.push({ batch, itemsPerSec, latency });
+    // Each session saw the process's CPU rate over its own (nearly the same) window.
+    const rates = results.map((r) => r.cpuRate).filter((r): r is number => r !== null);
+    const cpuPerItemUs = rates.length > 0 && itemsPerSec > 0 ? ((rates.reduce((a, b) => a + b, 0) / rates.length) / itemsPerSec) * 1e6 : undefined;
+    sweep.push({ batch, itemsPerSec, latency, ...(cpuPerItemUs !== undefined ? { cpuPerItemUs } : {}) });
   }
   await Promise.all(workers.map((w) => w.terminate()));
   const batch1 = sweep.find((s) => s.batch === 1) ?? sweep[0]!;
@@ -82,8 +96,8 @@ async function runJob(job: InProcessJob): Promise<InProcessResult> {
     sessions: job.sessions,
     threadsPerSession: job.threadsPerSession,
     sweep,
-    batch1: { itemsPerSec: batch1.itemsPerSec, latency: batch1.latency },
-    best: { batch: best.batch, itemsPerSec: best.itemsPerSec, latency: best.latency },
+    batch1: { itemsPerSec: batch1.itemsPerSec, latency: batch1.latency, ...(batch1.cpuPerItemUs !== undefined ? { cpuPerItemUs: batch1.cpuPerItemUs } : {}) },
+    best,
   };
 }
 

@@ -199,6 +199,10 @@ function targetSection(run: BenchRun, base: string, target: string): string {
     'Client Recv (µs)',
     'Client CPU %',
     'Server CPU %',
+    'Server CPU µs/req',
+    'Main thread µs/req',
+    'Instances µs/req',
+    'Client CPU µs/req',
     'Stable',
     'Errors',
   ];
@@ -218,10 +222,14 @@ function targetSection(run: BenchRun, base: string, target: string): string {
     formatUs(r.clientRecvUs),
     isNum(r.clientCpuPct) ? r.clientCpuPct.toFixed(0) : DASH,
     isNum(r.serverCpuPct) ? r.serverCpuPct.toFixed(0) : DASH,
+    formatUs(r.cpu?.serverTotalUs),
+    formatUs(r.cpu?.serverMainUs),
+    formatUs(r.cpu?.serverInstancesUs),
+    formatUs(r.cpu?.clientUs),
     r.stable ? 'yes' : '**no**',
     r.errors > 0 ? `**${r.errors}**` : String(r.errors),
   ]);
-  const parts = [`### ${target}`, '', mdTable(header, body, header.map((_, i) => i !== 15))];
+  const parts = [`### ${target}`, '', mdTable(header, body, header.map((name) => name !== 'Stable'))];
   const notes = [...new Set(rows.filter((r) => r.server === null).map((r) => r.serverNote?.trim() || 'not reported'))];
   if (notes.length > 0) {
     parts.push('', ...notes.map((n) => `${DASH} Server split not available: ${cell(n)}`));
@@ -261,7 +269,7 @@ function inProcessSection(run: BenchRun): string {
       'Batch sweep:',
       '',
       mdTable(
-        ['Batch', 'Items/s', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)'],
+        ['Batch', 'Items/s', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'CPU µs/item'],
         sweep.map((s) => {
           const isBest = s.batch === ip.best.batch;
           const b = (text: string): string => (isBest ? `**${text}**` : text);
@@ -271,13 +279,43 @@ function inProcessSection(run: BenchRun): string {
             formatMs(s.latency.p50Us),
             formatMs(s.latency.p90Us),
             formatMs(s.latency.p99Us),
+            formatUs(s.cpuPerItemUs),
           ];
         }),
-        [true, true, true, true, true],
+        [true, true, true, true, true, true],
       ),
     );
   }
   return lines.join('\n');
+}
+
+/** Issue 13's figures: overhead per request and the limits, per nereid target and level. */
+function costSection(run: BenchRun): string {
+  const rows = (run.cost ?? []).map((c) => [
+    cell(c.target),
+    formatNumber(c.level),
+    formatUs(c.serverUs),
+    formatUs(c.mainUs),
+    formatUs(c.instancesUs),
+    formatUs(c.echoUs),
+    c.inProcessUs === null ? DASH : `${formatUs(c.inProcessUs)} (batch ${c.inProcessBatch})`,
+    formatUs(c.overheadUs),
+    formatRate(c.sharedLimitPerSec),
+    formatRatio(c.limitRatio),
+    formatRate(c.mainThreadCeilingPerSec),
+  ]);
+  return [
+    'CPU per request from /proc over the measured windows. Overhead = server − echo at the same level (the same bytes both ways) − ' +
+      'in-process ONNX Runtime CPU per item × items per request, at the in-process batch nearest the batches the server executed. ' +
+      'Shared-CPU limit = 1 / (1/echo + 1/in-process best), what binds when client, transport and compute share the cores; ' +
+      'one-loop ceiling = 1 / main-thread CPU per request.',
+    '',
+    mdTable(
+      ['Target', levelLabel(run), 'Server µs', 'Main µs', 'Instances µs', 'Echo µs', 'In-process µs', 'Overhead µs', 'Shared-CPU limit (infer/s)', 'Throughput / limit', 'One-loop ceiling (infer/s)'],
+      rows,
+      [false, true, true, true, true, true, true, true, true, true, true],
+    ),
+  ].join('\n');
 }
 
 function ratioSection(run: BenchRun): string {
@@ -393,6 +431,7 @@ export function renderMarkdown(run: BenchRun, base: string): string {
   for (const target of loadTargetsOf(run)) out.push(targetSection(run, base, target), '');
 
   out.push('## In-process baseline', '', inProcessSection(run), '');
+  if (run.cost !== undefined && run.cost.length > 0) out.push('## CPU per request', '', costSection(run), '');
   out.push('## Ratios', '', ratioSection(run), '');
   if (run.precision !== undefined) out.push('## Precision variants (measured by the server at load)', '', precisionSection(run), '');
   out.push('## Checks', '', checksSection(run), '');

@@ -19,14 +19,17 @@ import { loadModelDefinition } from '../../src/repository/model-definition.js';
 import { formatModelConfigText, parseModelConfigText } from '../../src/repository/config-text.js';
 import { scanRepositories } from '../../src/repository/model-source.js';
 import { ProtoClient } from '../lib/grpc-client.js';
-import { BENCH_SCHEMA, type BenchRun, type BenchSettings, type InProcessResult, type PrecisionRunInfo, type ResultRow } from './bench-types.js';
+import { BENCH_SCHEMA, type BenchRun, type BenchSettings, type CpuPerRequest, type InProcessPoint, type InProcessResult, type PrecisionRunInfo, type ResultRow } from './bench-types.js';
 import { csvFileName, toPerfAnalyzerCsv } from './csv.js';
 import { computeChecks } from './checks.js';
 import { measure, type Measurement } from './load-generator.js';
 import { shmRequests } from './shared-memory.js';
 import { machineInfo } from './machine.js';
 import { summarize } from './stats.js';
-import { processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, startTraceSink, statsSnapshot, type ServerProcess, type StatsSnapshot } from './targets.js';
+import { executedBatch, processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, startTraceSink, statsSnapshot, type ProcessOptions, type ServerProcess, type StatsSnapshot } from './targets.js';
+import { computeCost, costChecks, formatCost } from './cost.js';
+import { responseOutputs } from './response-outputs.js';
+import { threadCpu, type ThreadCpu } from './thread-cpu.js';
 import { WORKLOADS, randomTensor, resolveInputs, seededRandom, type InputSpec } from './workloads.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,6 +62,12 @@ export interface BenchOptions {
   readonly nereidEntry: 'dist' | 'source';
   /** perf_analyzer's --shared-memory: `system` adds target nereid-shm (tensors through /dev/shm). */
   readonly sharedMemory: 'none' | 'system';
+  /** Start the servers under `node --cpu-prof`, one folder per target under this one. */
+  readonly cpuProf: string | undefined;
+  /** With --url: the server's process id, so that its CPU is read from /proc. */
+  readonly serverPid: number | undefined;
+  /** With --url: the folder that server's thread-tag.cjs preload writes to (its instance threads). */
+  readonly threadTags: string | undefined;
 }
 
 /** Targets measured over ModelStreamInfer (one stream per outstanding request) rather than ModelInfer. */
@@ -83,6 +92,12 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
                            ModelStreamInfer (one stream per outstanding request). Workload sequence
                            (64 sequences of 20 on the implicit-state accumulator) always streams
   --url host:port          measure a running Nereid instead of starting one
+  --server-pid N           with --url: the server's pid, for the CPU columns (read from /proc)
+  --thread-tags DIR        with --url: where that server's thread-tag.cjs preload tagged its threads
+                           (node --require scripts/bench/thread-tag.cjs, NEREID_THREAD_TAGS=DIR)
+  --cpu-prof DIR           start the servers under node --cpu-prof (one .cpuprofile per thread, in
+                           DIR/<target>); the run's JSON keeps the measured windows to cut them to:
+                           npx tsx scripts/bench/profile-summary.ts --run <json>
   --repository DIR         model repository holding the workload's model (default: built from npm packages)
   --inprocess-ms N         measuring time per batch size for the in-process baseline
   --precision P            send request parameter precision=P (fp32, fp16, int8) with every request
@@ -183,6 +198,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     quiet: false,
     nereidEntry: 'dist',
     sharedMemory: targets.includes('nereid-shm') ? 'system' : 'none',
+    cpuProf: get('cpu-prof') === undefined ? undefined : path.resolve(get('cpu-prof')!),
+    serverPid: get('server-pid') === undefined ? undefined : num('server-pid', 0),
+    threadTags: get('thread-tags'),
   };
 }
 
@@ -253,13 +271,19 @@ async function precisionFigures(address: string, model: string): Promise<Record<
 interface Boundary {
   readonly stats: StatsSnapshot | null;
   readonly cpuSeconds: number | null;
+  /** The server's threads, grouped (main, instance workers, other); null when not readable. */
+  readonly threads: ThreadCpu | null;
   readonly at: number;
+  /** process.hrtime in µs: the clock V8's CPU profiles are stamped with. */
+  readonly monoUs: number;
 }
 
 interface Raw {
   target: string;
   level: number;
   measurement: Measurement<Boundary>;
+  /** Where the target's --cpu-prof profiles go, when profiled. */
+  profileDir: string | undefined;
 }
 
 export async function runBench(options: BenchOptions): Promise<BenchRun> {
@@ -279,14 +303,29 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     const cpuInstances = definition.instances.filter((i) => i.kind === 'cpu');
     const { requests, sendUs } = encodeRequests(workload.model, inputs, options.settings.seed, options.precision);
     log(`workload ${workload.name}: model ${workload.model}, inputs ${inputs.map((i) => `${i.name}[${i.shape}]`).join(' ')}, ${requests[0]!.byteLength} bytes/request`);
+    // Each server we start tags its threads (main, instances) and, with --cpu-prof, profiles them.
+    const processOptions = (name: string): ProcessOptions => ({
+      tagsDir: path.join(scratch, `threads-${name}`),
+      ...(options.cpuProf !== undefined ? { profileDir: path.join(options.cpuProf, name) } : {}),
+    });
+    const external = (name: string): ServerProcess => ({
+      name,
+      address: options.url!,
+      ...(options.serverPid !== undefined ? { pid: options.serverPid } : {}),
+      ...(options.threadTags !== undefined ? { tagsDir: options.threadTags } : {}),
+      stop: async () => {},
+    });
+    // The echo answers with the model's real outputs, so it moves the same bytes both ways.
+    const outputs = options.targets.includes('echo') ? await responseOutputs(definition.modelPath(definition.versions.at(-1)!), inputs) : undefined;
+    if (outputs !== undefined) log(`response outputs: ${outputs.map((o) => `${o.name} ${o.datatype}[${o.shape}] ${o.bytes} B`).join(', ')}`);
 
     const grpcTargets: (ServerProcess & { requests?: Uint8Array[] })[] = [];
     let precisionInfo: PrecisionRunInfo | undefined;
     if (options.targets.includes('nereid')) {
       const nereid =
         options.url === undefined
-          ? await startNereid('nereid', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry)
-          : { name: 'nereid', address: options.url, stop: async () => {} };
+          ? await startNereid('nereid', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, [], processOptions('nereid'))
+          : external('nereid');
       servers.push(nereid);
       if (options.precisions === undefined) grpcTargets.push(nereid);
       else {
@@ -305,15 +344,15 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       const traced = await startNereid('nereid-traced', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, [
         '--trace-config',
         `level=TIMESTAMPS,rate=1,url=${sink.url}`,
-      ]);
+      ], processOptions('nereid-traced'));
       servers.push(traced);
       grpcTargets.push(traced);
     }
     if (options.targets.includes('nereid-shm')) {
       const shmServer =
         options.url === undefined
-          ? await startNereid('nereid-shm', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, ['--allow-client-shm'])
-          : { name: 'nereid-shm', address: options.url, stop: async () => {} };
+          ? await startNereid('nereid-shm', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, ['--allow-client-shm'], processOptions('nereid-shm'))
+          : external('nereid-shm');
       const setup = await shmRequests(shmServer.address, requests, `bench${servers.length}`);
       servers.push({ ...shmServer, stop: async () => {
         await setup.close().catch(() => undefined);
@@ -325,17 +364,17 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     if (options.targets.includes('nereid-stream')) {
       // The nereid server itself (or a second one when nereid is not measured), over streams.
       const nereid = servers.find((server) => server.name === 'nereid');
-      const stream = nereid ?? (options.url === undefined ? await startNereid('nereid-stream', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry) : { name: 'nereid-stream', address: options.url, stop: async () => {} });
+      const stream = nereid ?? (options.url === undefined ? await startNereid('nereid-stream', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, [], processOptions('nereid-stream')) : external('nereid-stream'));
       if (nereid === undefined) servers.push(stream);
       grpcTargets.push({ ...stream, name: 'nereid-stream' });
     }
     if (options.targets.includes('nereid-fifo')) {
-      const fifo = await startNereid('nereid-fifo', await singleModelRepository(repository, workload.model, scratch, 'fifo'), options.nereidEntry);
+      const fifo = await startNereid('nereid-fifo', await singleModelRepository(repository, workload.model, scratch, 'fifo'), options.nereidEntry, [], processOptions('nereid-fifo'));
       servers.push(fifo);
       grpcTargets.push(fifo);
     }
     if (options.targets.includes('echo')) {
-      const echo = await startEcho();
+      const echo = await startEcho(outputs, processOptions('echo'));
       servers.push(echo);
       grpcTargets.push(echo);
     }
@@ -365,11 +404,13 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
             async () => ({
               stats: target.name.startsWith('nereid') ? await statsSnapshot(client, workload.model) : null,
               cpuSeconds: processCpuSeconds(target.pid),
+              threads: threadCpu(target.pid, target.tagsDir),
               at: performance.now(),
+              monoUs: Number(process.hrtime.bigint() / 1000n),
             }),
           );
           client.close();
-          raws.push({ target: target.name, level, measurement });
+          raws.push({ target: target.name, level, measurement, profileDir: target.profileDir });
           log(
             `round ${round} ${options.settings.mode === 'concurrency' ? 'c' : 'rate'}=${level} ${target.name.padEnd(6)} ` +
               `${(measurement.requestsPerSec * batch).toFixed(1).padStart(9)} infer/s  p50 ${(summarize(measurement.latenciesUs).p50Us / 1000).toFixed(2)} ms` +
@@ -394,6 +435,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     }
 
     const results = aggregate(raws, batch, sendUs);
+    for (const row of results) if (row.cpu !== undefined) log(cpuLine(row));
     const inProcess = inProcessRounds.length > 0 ? averageInProcess(inProcessRounds) : null;
     const run: BenchRun = {
       schema: BENCH_SCHEMA,
@@ -406,9 +448,12 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       results,
       inProcess,
       checks: [],
+      ...(outputs !== undefined ? { responseOutputs: outputs } : {}),
       ...(precisionInfo !== undefined ? { precision: precisionInfo } : {}),
     };
-    return { ...run, checks: computeChecks(run) };
+    const cost = run.settings.mode === 'concurrency' ? computeCost(run) : [];
+    const withCost = { ...run, cost };
+    return { ...withCost, checks: [...computeChecks(withCost), ...costChecks(withCost, cost)] };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
     await Promise.all(sinks.map((s) => s.close()));
@@ -443,6 +488,8 @@ function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultR
         }
       : null;
     const requestsPerSec = mean((m) => m.requestsPerSec);
+    const batches = group.map((r) => executedBatch(r.measurement.snapshots[0].stats, r.measurement.snapshots[1].stats));
+    const profileDir = group[0]!.profileDir;
     rows.push({
       target,
       level,
@@ -457,6 +504,20 @@ function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultR
         : {}),
       clientCpuPct: mean((m) => m.clientCpuPct),
       serverCpuPct: cpu.every((c) => c !== null) ? cpu.reduce((a, b) => a + b!, 0) / cpu.length : null,
+      cpu: cpuPerRequest(group),
+      ...(batches.every((b) => b !== null) && batches.length > 0 ? { executedBatch: batches.reduce((a, b) => a + b!, 0) / batches.length } : target.startsWith('nereid') ? { executedBatch: null } : {}),
+      ...(profileDir !== undefined
+        ? {
+            profile: {
+              dir: profileDir,
+              windows: group.map(({ measurement: m }) => ({
+                fromUs: m.snapshots[0].monoUs,
+                toUs: m.snapshots[1].monoUs,
+                requests: Math.round(m.requestsPerSec * ((m.snapshots[1].at - m.snapshots[0].at) / 1000)),
+              })),
+            },
+          }
+        : {}),
       windows: group.reduce((s, r) => s + r.measurement.windowThroughputs.length, 0),
       stable: group.every((r) => r.measurement.stable),
       errors: group.reduce((s, r) => s + r.measurement.errors, 0),
@@ -465,17 +526,66 @@ function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultR
   return rows;
 }
 
+/**
+ * CPU per request over a (target, level)'s rounds: each thread group's CPU rate over the
+ * measured windows divided by the request rate, rounds pooled (total CPU over total requests).
+ */
+function cpuPerRequest(group: readonly Raw[]): CpuPerRequest {
+  let requests = 0;
+  let seconds = 0;
+  let clientSec = 0;
+  const server = { main: 0, workers: 0, other: 0, total: 0 };
+  let serverKnown = true;
+  for (const { measurement: m } of group) {
+    const [from, to] = m.snapshots;
+    const windowSec = (to.at - from.at) / 1000;
+    requests += m.requestsPerSec * windowSec;
+    seconds += windowSec;
+    clientSec += (m.clientCpuPct / 100) * windowSec;
+    if (from.threads === null || to.threads === null) serverKnown = false;
+    else {
+      server.main += to.threads.mainSec - from.threads.mainSec;
+      server.workers += to.threads.workersSec - from.threads.workersSec;
+      server.other += to.threads.otherSec - from.threads.otherSec;
+      server.total += to.threads.totalSec - from.threads.totalSec;
+    }
+  }
+  const per = (sec: number) => (requests > 0 ? (sec / requests) * 1e6 : 0);
+  return {
+    serverMainUs: serverKnown ? per(server.main) : null,
+    serverInstancesUs: serverKnown ? per(server.workers) : null,
+    serverOtherUs: serverKnown ? per(server.other) : null,
+    serverTotalUs: serverKnown ? per(server.total) : null,
+    clientUs: seconds > 0 ? per(clientSec) : 0,
+  };
+}
+
+/** One row's CPU per request, as printed while the run goes. */
+function cpuLine(row: ResultRow): string {
+  const c = row.cpu!;
+  const us = (v: number | null) => (v === null ? '—' : v.toFixed(0));
+  return `cpu c=${row.level} ${row.target}: server ${us(c.serverTotalUs)} µs/request (main ${us(c.serverMainUs)}, instances ${us(c.serverInstancesUs)}, other ${us(c.serverOtherUs)}), client ${us(c.clientUs)}` +
+    (row.executedBatch !== undefined && row.executedBatch !== null ? `, executed batch ${row.executedBatch.toFixed(2)}` : '');
+}
+
 function averageInProcess(rounds: readonly InProcessResult[]): InProcessResult {
   const first = rounds[0]!;
-  const sweep = first.sweep.map((point, i) => ({
+  const sweep = first.sweep.map((point, i): InProcessPoint => ({
     batch: point.batch,
     itemsPerSec: rounds.reduce((s, r) => s + r.sweep[i]!.itemsPerSec, 0) / rounds.length,
+    ...(rounds.every((r) => r.sweep[i]!.cpuPerItemUs !== undefined) ? { cpuPerItemUs: rounds.reduce((s, r) => s + r.sweep[i]!.cpuPerItemUs!, 0) / rounds.length } : {}),
     // Latency summaries cannot be averaged exactly; keep the median round's.
     latency: [...rounds].sort((a, b) => a.sweep[i]!.latency.p50Us - b.sweep[i]!.latency.p50Us)[Math.floor(rounds.length / 2)]!.sweep[i]!.latency,
   }));
   const batch1 = sweep.find((s) => s.batch === 1) ?? sweep[0]!;
   const best = sweep.reduce((a, b) => (b.itemsPerSec > a.itemsPerSec ? b : a));
-  return { sessions: first.sessions, threadsPerSession: first.threadsPerSession, sweep, batch1: { itemsPerSec: batch1.itemsPerSec, latency: batch1.latency }, best };
+  return {
+    sessions: first.sessions,
+    threadsPerSession: first.threadsPerSession,
+    sweep,
+    batch1: { itemsPerSec: batch1.itemsPerSec, latency: batch1.latency, ...(batch1.cpuPerItemUs !== undefined ? { cpuPerItemUs: batch1.cpuPerItemUs } : {}) },
+    best,
+  };
 }
 
 /** Writes the run's JSON and one perf_analyzer CSV per target into `dir`; returns the JSON path. */
@@ -491,13 +601,18 @@ export function writeRun(run: BenchRun, dir: string, name = run.workload.name): 
 
 /** The table printed at the end of a run. */
 export function formatTable(run: BenchRun): string {
-  const lines = [`${run.settings.mode === 'concurrency' ? 'Concurrency' : 'Request rate'} | target | infer/s | p50 ms | p90 ms | p99 ms | client CPU % | server CPU % | stable`];
+  const lines = [
+    `${run.settings.mode === 'concurrency' ? 'Concurrency' : 'Request rate'} | target | infer/s | p50 ms | p90 ms | p99 ms | client CPU % | server CPU % | ` +
+      'server CPU µs/req (main / instances / other) | client CPU µs/req | stable',
+  ];
+  const us = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(0));
   for (const level of run.settings.levels) {
     for (const row of run.results.filter((r) => r.level === level)) {
       const l = row.latency;
       lines.push(
         `${level} | ${row.target} | ${row.inferPerSec.toFixed(1)} | ${(l.p50Us / 1000).toFixed(2)} | ${(l.p90Us / 1000).toFixed(2)} | ` +
-          `${(l.p99Us / 1000).toFixed(2)} | ${row.clientCpuPct.toFixed(0)} | ${row.serverCpuPct?.toFixed(0) ?? '—'} | ${row.stable ? 'yes' : 'no'}`,
+          `${(l.p99Us / 1000).toFixed(2)} | ${row.clientCpuPct.toFixed(0)} | ${row.serverCpuPct?.toFixed(0) ?? '—'} | ` +
+          `${us(row.cpu?.serverTotalUs)} (${us(row.cpu?.serverMainUs)} / ${us(row.cpu?.serverInstancesUs)} / ${us(row.cpu?.serverOtherUs)}) | ${us(row.cpu?.clientUs)} | ${row.stable ? 'yes' : 'no'}`,
       );
     }
     const nereid = run.results.find((r) => r.level === level && r.target === 'nereid');
@@ -522,8 +637,11 @@ export function formatTable(run: BenchRun): string {
       `in-process (${run.inProcess.sessions} sessions x ${run.inProcess.threadsPerSession} threads): batch 1 ${run.inProcess.batch1.itemsPerSec.toFixed(1)} items/s ` +
         `(p50 ${(run.inProcess.batch1.latency.p50Us / 1000).toFixed(2)} ms), best batch ${run.inProcess.best.batch} ${run.inProcess.best.itemsPerSec.toFixed(1)} items/s`,
     );
+    const cpu = run.inProcess.sweep.filter((p) => p.cpuPerItemUs !== undefined);
+    if (cpu.length > 0) lines.push(`in-process CPU per item (µs): ${cpu.map((p) => `batch ${p.batch} ${p.cpuPerItemUs!.toFixed(0)}`).join(', ')}`);
   }
-  for (const check of run.checks) lines.push(`check: ${check.name}: ${check.value === null ? '—' : check.value.toFixed(2)} (goal ${check.goal}) ${check.met === null ? '—' : check.met ? 'met' : 'NOT met'}${check.note ? ` — ${check.note}` : ''}`);
+  lines.push(...formatCost(run));
+  for (const check of run.checks) lines.push(`check: ${check.name}: ${check.value === null ? '—' : check.value.toFixed(2)} (goal ${check.goal}) ${check.met === null ? '—' : check.met ? 'pass' : 'miss'}${check.note ? ` — ${check.note}` : ''}`);
   const server = run.results.find((r) => r.serverNote !== undefined && r.target === 'nereid');
   if (server !== undefined) lines.push(`server-side columns: ${server.serverNote}`);
   return lines.join('\n');

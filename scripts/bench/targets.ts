@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { status } from '@grpc/grpc-js';
 import { ProtoClient } from '../lib/grpc-client.js';
-import type { InProcessResult, ServerSplit } from './bench-types.js';
+import type { InProcessResult, ResponseOutput, ServerSplit } from './bench-types.js';
 import type { InProcessJob } from './inprocess.js';
+import { THREAD_TAG_PRELOAD } from './thread-cpu.js';
 
 const ROOT = new URL('../../', import.meta.url);
 
@@ -20,13 +21,36 @@ const ROOT = new URL('../../', import.meta.url);
 export interface ServerProcess {
   readonly name: string;
   readonly address: string;
-  /** Process id, when this run started the server. */
+  /** Process id, when this run started the server (or --server-pid named it). */
   readonly pid?: number;
+  /** Where thread-tag.cjs tags the server's worker threads, when this run started it. */
+  readonly tagsDir?: string;
+  /** Where the server writes its .cpuprofile files (--cpu-prof), one per thread, when it stops. */
+  readonly profileDir?: string;
   stop(): Promise<void>;
 }
 
-async function startProcess(name: string, args: string[], ready: (entry: Record<string, unknown>) => number | undefined): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: fileURLToPath(ROOT), stdio: ['ignore', 'pipe', 'pipe'] });
+/** How a server process is started besides its own arguments. */
+export interface ProcessOptions {
+  /** A folder for thread-tag.cjs: the server's threads are then told apart in the CPU columns. */
+  readonly tagsDir?: string;
+  /** Start it with `--cpu-prof --cpu-prof-dir=<dir>`: one profile per thread, written at exit. */
+  readonly profileDir?: string;
+}
+
+function nodeArgs(options: ProcessOptions): string[] {
+  return [
+    ...(options.tagsDir !== undefined ? ['--require', THREAD_TAG_PRELOAD] : []),
+    ...(options.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : []),
+  ];
+}
+
+async function startProcess(name: string, args: string[], ready: (entry: Record<string, unknown>) => number | undefined, options: ProcessOptions = {}): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs(options), ...args], {
+    cwd: fileURLToPath(ROOT),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(options.tagsDir !== undefined ? { NEREID_THREAD_TAGS: options.tagsDir } : {}) },
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   /** The last error the server logged, to say why it did not start. */
@@ -48,6 +72,8 @@ async function startProcess(name: string, args: string[], ready: (entry: Record<
     name,
     address: `127.0.0.1:${port}`,
     ...(child.pid !== undefined ? { pid: child.pid } : {}),
+    ...(options.tagsDir !== undefined ? { tagsDir: options.tagsDir } : {}),
+    ...(options.profileDir !== undefined ? { profileDir: options.profileDir } : {}),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -60,7 +86,7 @@ async function startProcess(name: string, args: string[], ready: (entry: Record<
  * Starts Nereid on a free loopback port and resolves once it is ready: the build in dist/
  * (what `npm run bench` measures, after building), or the sources through tsx (tests).
  */
-export async function startNereid(name: string, repository: string, entry: 'dist' | 'source', extraArgs: readonly string[] = []): Promise<ServerProcess> {
+export async function startNereid(name: string, repository: string, entry: 'dist' | 'source', extraArgs: readonly string[] = [], options: ProcessOptions = {}): Promise<ServerProcess> {
   let port: number | undefined;
   const main = entry === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
   return startProcess(
@@ -71,13 +97,20 @@ export async function startNereid(name: string, repository: string, entry: 'dist
       if (entry['msg'] === 'gRPC endpoint listening') port = entry['port'] as number;
       return entry['msg'] === 'server is ready' ? port : undefined;
     },
+    options,
   );
 }
 
-/** Starts the echo server (scripts/bench/echo-server.ts). */
-export function startEcho(): Promise<ServerProcess> {
-  return startProcess('echo', ['--import', 'tsx', 'scripts/bench/echo-server.ts'], (entry) =>
-    entry['msg'] === 'listening' ? (entry['port'] as number) : undefined,
+/**
+ * Starts the echo server (scripts/bench/echo-server.ts). With `outputs` it answers with
+ * outputs of those names and sizes (the model's real response) instead of the request's inputs.
+ */
+export function startEcho(outputs: readonly ResponseOutput[] | undefined, options: ProcessOptions = {}): Promise<ServerProcess> {
+  return startProcess(
+    'echo',
+    ['--import', 'tsx', 'scripts/bench/echo-server.ts', ...(outputs !== undefined ? [JSON.stringify(outputs)] : [])],
+    (entry) => (entry['msg'] === 'listening' ? (entry['port'] as number) : undefined),
+    options,
   );
 }
 
@@ -103,20 +136,37 @@ export interface StatsSnapshot {
   readonly computeInputNs: number;
   readonly computeInferNs: number;
   readonly computeOutputNs: number;
+  /** Items executed (inference_count) and batches executed (execution_count), for the mean batch size. */
+  readonly inferences: number;
+  readonly executions: number;
 }
 
 /** Reads a model's cumulative statistics (successful requests and phase times). */
 export async function statsSnapshot(client: ProtoClient, model: string): Promise<StatsSnapshot | null> {
   try {
-    const reply = await client.call<{ model_stats: { inference_stats: Record<string, { count: number; ns: number }> }[] }>('ModelStatistics', { name: model });
+    const reply = await client.call<{ model_stats: { inference_stats: Record<string, { count: number; ns: number }>; inference_count?: number; execution_count?: number }[] }>('ModelStatistics', { name: model });
     const stats = reply.model_stats[0]?.inference_stats;
     if (stats === undefined) return null;
     const ns = (key: string) => stats[key]?.ns ?? 0;
-    return { requests: stats['success']?.count ?? 0, queueNs: ns('queue'), computeInputNs: ns('compute_input'), computeInferNs: ns('compute_infer'), computeOutputNs: ns('compute_output') };
+    return {
+      requests: stats['success']?.count ?? 0,
+      queueNs: ns('queue'),
+      computeInputNs: ns('compute_input'),
+      computeInferNs: ns('compute_infer'),
+      computeOutputNs: ns('compute_output'),
+      inferences: Number(reply.model_stats[0]?.inference_count ?? 0),
+      executions: Number(reply.model_stats[0]?.execution_count ?? 0),
+    };
   } catch (err) {
     if ((err as { code?: number }).code === status.UNIMPLEMENTED) return null;
     throw err;
   }
+}
+
+/** Mean items per executed batch between two snapshots; null without statistics or executions. */
+export function executedBatch(from: StatsSnapshot | null, to: StatsSnapshot | null): number | null {
+  if (from === null || to === null || to.executions <= from.executions) return null;
+  return (to.inferences - from.inferences) / (to.executions - from.executions);
 }
 
 /** Per-request server phases between two snapshots. */

@@ -45,9 +45,33 @@ describe('benchmark harness, a few seconds against the example repository', () =
         assert.match(row.serverNote ?? '', /^blank: /);
       }
       assert.ok(row.clientCpuPct > 0);
+      // CPU per request from /proc: every column present, finite and not negative.
+      const cpu = row.cpu;
+      assert.ok(cpu !== undefined, `${row.target} c=${row.level} has CPU per request`);
+      for (const [name, value] of Object.entries(cpu)) {
+        assert.ok(typeof value === 'number' && Number.isFinite(value) && value >= 0, `${row.target} c=${row.level} ${name} = ${value}`);
+      }
+      assert.ok(cpu.serverTotalUs! > 0 && cpu.clientUs > 0 && cpu.serverMainUs! > 0);
+      assert.ok(Math.abs(cpu.serverMainUs! + cpu.serverInstancesUs! + cpu.serverOtherUs! - cpu.serverTotalUs!) < 1e-6 * cpu.serverTotalUs!, 'the groups add up to the total');
+      // Inference runs on the instance threads, which the echo does not have.
+      if (row.target === 'nereid') assert.ok(cpu.serverInstancesUs! > 0, 'nereid spends CPU on its instance threads');
+    }
+    // The echo answers with the model's outputs: simple's two INT32 [1,16].
+    assert.deepEqual(run.responseOutputs, [
+      { name: 'OUTPUT0', datatype: 'INT32', shape: [1, 16], bytes: 64 },
+      { name: 'OUTPUT1', datatype: 'INT32', shape: [1, 16], bytes: 64 },
+    ]);
+    for (const point of run.inProcess!.sweep) assert.ok(Number.isFinite(point.cpuPerItemUs) && point.cpuPerItemUs! > 0, `in-process batch ${point.batch} CPU per item`);
+    assert.deepEqual(run.cost?.map((c) => [c.target, c.level]), [['nereid', 1], ['nereid', 4]]);
+    for (const c of run.cost!) {
+      for (const value of [c.serverUs, c.mainUs, c.instancesUs, c.echoUs, c.inProcessUs, c.sharedLimitPerSec, c.limitRatio, c.mainThreadCeilingPerSec]) {
+        assert.ok(typeof value === 'number' && Number.isFinite(value) && value >= 0, `cost at c=${c.level}: ${JSON.stringify(c)}`);
+      }
+      // The overhead may come out negative on a noisy machine, but it is a number.
+      assert.ok(Number.isFinite(c.overheadUs), `overhead at c=${c.level}`);
     }
     assert.ok(run.inProcess !== null && run.inProcess.best.itemsPerSec >= run.inProcess.batch1.itemsPerSec);
-    assert.equal(run.checks.length, 2, 'simple: nereid/echo and traced/untraced');
+    assert.equal(run.checks.length, 4, 'simple: nereid/echo, traced/untraced, overhead and the shared-CPU limit');
     for (const check of run.checks) assert.equal(check.value, null, `${check.name}: checked at c=16, which this run skipped`);
 
     const file = writeRun(run, out);
@@ -65,6 +89,7 @@ describe('benchmark harness, a few seconds against the example repository', () =
     const markdown = renderMarkdown(run, 'simple');
     assert.match(markdown, /nereid/);
     assert.match(markdown, /echo/);
+    assert.match(markdown, /## CPU per request/);
     const svg = renderThroughputSvg(run);
     assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.doesNotMatch(svg, /NaN/);

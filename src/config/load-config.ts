@@ -1,6 +1,8 @@
 import type { ServerConfig } from './server-config.js';
 import { ConfigError } from './config-error.js';
+import { readCacheConfig } from './cache-config.js';
 import { readGrpcConfig } from './grpc-config.js';
+import { readMetricsConfig } from './metrics-config.js';
 import { readLogConfig } from './log-config.js';
 import { readLimitsConfig } from './limits-config.js';
 import { envName, OPTIONS, type OptionSpec } from './options.js';
@@ -182,11 +184,8 @@ function buildConfig(
     exitTimeoutSecs: int('exit-timeout-secs', 30, 0, 86_400),
     limits: readLimitsConfig(int),
     trace,
-    metrics: {
-      enabled: bool('allow-metrics', true),
-      address: str('metrics-address', '0.0.0.0'),
-      port: int('metrics-port', 8002, 0, 65535),
-    },
+    metrics: readMetricsConfig(read),
+    cache: readCacheConfig(values.get('cache-config') ?? [], label('cache-config')),
     log: readLogConfig(read, terminal),
   };
 }

@@ -1,4 +1,6 @@
+import type { CacheConfig } from './cache-config.js';
 import type { LimitsConfig } from './limits-config.js';
+import type { MetricsConfig } from './metrics-config.js';
 
 /**
  * The server's configuration: parsed from flags and NEREID_* environment variables once
@@ -28,12 +30,10 @@ export interface ServerConfig {
   readonly limits: LimitsConfig;
   /** OpenTelemetry tracing: Triton's --trace-config on top of the standard OTEL_* variables. */
   readonly trace: TraceConfig;
-  /** Prometheus metrics endpoint. */
-  readonly metrics: {
-    readonly enabled: boolean;
-    readonly address: string;
-    readonly port: number;
-  };
+  /** Prometheus metrics endpoint, host and GPU metrics, latency summaries (metrics-config.ts). */
+  readonly metrics: MetricsConfig;
+  /** The response cache (Triton's --cache-config local,size=N); undefined = none. */
+  readonly cache: CacheConfig | undefined;
   readonly log: LogConfig;
 }
 

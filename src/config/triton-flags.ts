@@ -6,7 +6,7 @@
  *
  * - it matches what Nereid does anyway (`--rate-limit=off`, `--allow-sagemaker=false`): accepted
  *   silently;
- * - it tunes machinery Nereid does not have (thread counts, memory pools, a response cache):
+ * - it tunes machinery Nereid does not have (thread counts, memory pools, cache libraries):
  *   accepted with one warning saying so;
  * - it asks for behaviour Nereid cannot give (another endpoint, a rate limiter, restricted
  *   protocols): start-up stops with a message that says why.
@@ -105,7 +105,7 @@ const HTTP = 'Nereid serves no HTTP/REST endpoint yet; clients and probes must u
 const SAGEMAKER = 'Nereid has no SageMaker endpoint';
 const VERTEX = 'Nereid has no Vertex AI endpoint';
 const NO_THREADS = 'Node\'s event loop serves gRPC, so there are no handler threads or request pools to size';
-const NO_CACHE = 'Nereid has no response cache; every request is computed';
+const NO_CACHE_LIBRARIES = 'the local response cache is built in; no cache libraries are loaded';
 const NO_RATE_LIMITER = 'Nereid has no rate limiter; an idle instance runs the next batch at once';
 const NO_LIBRARIES = 'Nereid loads no shared-library backends, caches or repository agents';
 const CPU_MEMORY = 'ONNX Runtime allocates its own memory; Nereid keeps no pinned or CUDA memory pools';
@@ -164,11 +164,6 @@ export const TRITON_FLAGS: ReadonlyMap<string, TritonFlag> = new Map(
     ignored('vertex-ai-port', 'value', VERTEX),
     ignored('vertex-ai-thread-count', 'value', VERTEX),
     ignored('vertex-ai-default-model', 'value', VERTEX),
-    // Metrics
-    falseOrWarn('allow-gpu-metrics', 'Nereid exports no GPU metrics (Triton\'s nv_gpu_*)'),
-    falseOrWarn('allow-cpu-metrics', 'Nereid exports no nv_cpu_* metrics (prom-client\'s process metrics are exported instead)'),
-    ignored('metrics-interval-ms', 'value', 'metrics are read from the statistics when Prometheus scrapes'),
-    ignored('metrics-config', 'value', 'Nereid\'s metric set is fixed (counters, the pending gauge and its own latency histograms)'),
     // Tracing (deprecated in Triton)
     refused('trace-file', 'Nereid exports OpenTelemetry spans, not Triton trace files; use --trace-config url=<OTLP endpoint>'),
     traceEntry('trace-level', 'level'),
@@ -176,9 +171,18 @@ export const TRITON_FLAGS: ReadonlyMap<string, TritonFlag> = new Map(
     traceEntry('trace-count', 'count'),
     ignored('trace-log-frequency', 'value', 'it applies to Triton trace files, which Nereid does not write'),
     // Response cache
-    ignored('cache-config', 'value', NO_CACHE),
-    ignored('cache-directory', 'value', NO_CACHE),
-    ignored('response-cache-byte-size', 'value', NO_CACHE),
+    ignored('cache-directory', 'value', NO_CACHE_LIBRARIES),
+    {
+      name: 'response-cache-byte-size',
+      kind: 'value',
+      effect: 'same as --cache-config local,size=<value> (deprecated in Triton too); 0, its default, means no cache',
+      decide: (value: string, flag: string) => /^0+$/.test(value) ? ACCEPT : ({
+        kind: 'rewrite',
+        option: 'cache-config',
+        value: `local,size=${value}`,
+        message: `${flag} is deprecated (as in Triton); read as --cache-config local,size=${value}`,
+      }),
+    },
     // Rate limiter
     onlyValue('rate-limit', 'off', ['off', 'execution_count'], NO_RATE_LIMITER),
     ignored('rate-limit-resource', 'value', NO_RATE_LIMITER),

@@ -94,7 +94,24 @@ describe('loadConfig', () => {
         batch: { maxQueueSize: 2048, scheduledDelayMillis: 5000, exportTimeoutMillis: 30_000, maxExportBatchSize: 512 },
         limits: { attributeCountLimit: 128, attributeValueLengthLimit: Infinity, linkCountLimit: 128, eventCountLimit: 128, attributePerEventCountLimit: 128, attributePerLinkCountLimit: 128 },
       },
-      metrics: { enabled: true, address: '0.0.0.0', port: 8002 },
+      metrics: {
+        enabled: true,
+        address: '0.0.0.0',
+        port: 8002,
+        cpu: true,
+        gpu: true,
+        intervalMs: 2000,
+        counterLatencies: true,
+        summaryLatencies: false,
+        summaryQuantiles: [
+          { quantile: 0.5, error: 0.05 },
+          { quantile: 0.9, error: 0.01 },
+          { quantile: 0.95, error: 0.001 },
+          { quantile: 0.99, error: 0.001 },
+          { quantile: 0.999, error: 0.000001 },
+        ],
+      },
+      cache: undefined,
       log: { level: 'info', format: 'json', timestamps: 'ISO8601', file: undefined },
     });
   });

@@ -95,10 +95,9 @@ describe('a tritonserver command line', () => {
       '--grpc-infer-response-compression-level=NONE', '--model-load-retry-count=0',
     ]);
     assert.equal(config.defaultMaxBatchSize, 8);
-    assert.deepEqual(flagsOf(warnings), [
-      '--pinned-memory-pool-byte-size', '--cuda-memory-pool-byte-size', '--metrics-interval-ms', '--grpc-infer-allocation-pool-size',
-      '--cache-config', '--allow-gpu-metrics', '--backend-config',
-    ]);
+    assert.deepEqual(flagsOf(warnings), ['--pinned-memory-pool-byte-size', '--cuda-memory-pool-byte-size', '--grpc-infer-allocation-pool-size', '--backend-config']);
+    // The metrics and cache flags are Nereid's own now, honoured without a warning.
+    assert.deepEqual([config.metrics.intervalMs, config.metrics.gpu, config.metrics.cpu, config.cache?.sizeBytes], [2000, true, false, 1048576]);
     assert.equal(
       warnings.find((w) => w.flag === '--backend-config')!.message,
       '--backend-config tensorflow,version=2 changes nothing here: Nereid runs ONNX Runtime and reads only default-max-batch-size',

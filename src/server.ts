@@ -4,6 +4,7 @@ import type { tracing } from '@opentelemetry/sdk-node';
 import { Registry } from 'prom-client';
 import type { ServerConfig } from './config/server-config.js';
 import { probeDevices } from './backend/device-probe.js';
+import { ResponseCache } from './cache/response-cache.js';
 import { describeCpu } from './core/cpu-features.js';
 import type { DeviceInventory } from './core/execution.js';
 import type { Logger } from './core/logger.js';
@@ -13,7 +14,10 @@ import { RepositoryPoller } from './repository/repository-poller.js';
 import { SystemSharedMemory } from './shm/system-shared-memory.js';
 import { buildVariantsInWorker } from './variants/variant-builder.js';
 import { createServable } from './servable-factory.js';
-import { ModelMetrics } from './telemetry/metrics.js';
+import { registerCacheMetrics } from './telemetry/cache-metrics.js';
+import { HostMetrics } from './telemetry/host-metrics.js';
+import { LatencySummaries } from './telemetry/latency-summaries.js';
+import { ModelMetrics, type MeteredModel } from './telemetry/metrics.js';
 import { MetricsServer } from './telemetry/metrics-server.js';
 import { otlpSpanExporter } from './telemetry/span-exporter.js';
 import { TraceSettings } from './telemetry/trace-settings.js';
@@ -79,6 +83,9 @@ export class NereidServer implements ServerState {
   private boundMetricsPort = 0;
   private drainedInTime = true;
   private poller: RepositoryPoller | undefined;
+  private hostMetrics: HostMetrics | undefined;
+  /** The response cache (--cache-config local,size=N); undefined without one. */
+  responseCache: ResponseCache | undefined;
 
   private constructor(
     readonly config: ServerConfig,
@@ -133,7 +140,7 @@ export class NereidServer implements ServerState {
     });
     const metricsRegistry = deps.metricsRegistry ?? new Registry();
     let registry: ModelRegistry | undefined;
-    const metrics = new ModelMetrics(metricsRegistry, () =>
+    const metered = (): MeteredModel[] =>
       (registry?.readyModels() ?? []).map((m) => ({
         name: m.info.name,
         version: m.info.version,
@@ -141,12 +148,16 @@ export class NereidServer implements ServerState {
         pending: () => m.servable.pending(),
         instances: () => m.servable.instances(),
         sequences: () => m.servable.sequences(),
-      })),
-    );
+      }));
+    const metrics = new ModelMetrics(metricsRegistry, metered, config.metrics.counterLatencies);
+    const summaries = config.metrics.summaryLatencies ? new LatencySummaries(metricsRegistry, config.metrics.summaryQuantiles) : undefined;
+    const cache = config.cache !== undefined ? new ResponseCache(config.cache.sizeBytes) : undefined;
+    registerCacheMetrics(metricsRegistry, metered, cache);
     const observer: ExecutionObserver = {
       onExecution(event) {
         tracer.onExecution(event);
         metrics.onExecution(event);
+        summaries?.onExecution(event);
       },
     };
     registry = new ModelRegistry({
@@ -160,13 +171,18 @@ export class NereidServer implements ServerState {
         memoryBytes: memoryLimit(),
       },
       control: config.modelControl,
-      createServable: (spec, log) => createServable(spec, log, observer),
+      createServable: (spec, log) => createServable(spec, log, observer, cache !== undefined ? { cache, observer: tracer } : undefined),
       buildVariants: buildVariantsInWorker,
       logger,
-      onVersionRemoved: (model, version) => metrics.forgetVersion(model, version),
+      onVersionRemoved: (model, version) => {
+        metrics.forgetVersion(model, version);
+        summaries?.forgetVersion(model, version);
+      },
     });
     const sharedMemory = new SystemSharedMemory(config.sharedMemory.allowClient, logger.child({ component: 'shared-memory' }));
     const server = new NereidServer(config, registry, sharedMemory, logger, tracer, traceSettings, deps.logControl, metricsRegistry);
+    server.responseCache = cache;
+    if (cache !== undefined) logger.info({ sizeBytes: cache.capacityBytes }, 'response cache on (local)');
     server.poller = new RepositoryPoller(() => registry.poll(), config.modelControl.pollSecs, logger.child({ component: 'repository-poll' }));
     if (config.grpc.enabled) {
       try {
@@ -181,6 +197,14 @@ export class NereidServer implements ServerState {
     if (server.metricsServer !== undefined) {
       server.boundMetricsPort = await server.metricsServer.listen(config.metrics.address, config.metrics.port);
       logger.info({ address: config.metrics.address, port: server.boundMetricsPort }, 'metrics endpoint listening (GET /metrics)');
+      // GPU metrics only where a GPU is present: elsewhere nvidia-smi is not even tried.
+      server.hostMetrics = new HostMetrics(metricsRegistry, {
+        cpu: config.metrics.cpu,
+        gpu: config.metrics.gpu && devices.gpuIds.length > 0,
+        intervalMs: config.metrics.intervalMs,
+        logger: logger.child({ component: 'host-metrics' }),
+      });
+      await server.hostMetrics.start();
     }
     try {
       await registry.loadAtStartup();
@@ -244,6 +268,7 @@ export class NereidServer implements ServerState {
     await this.poller?.stop();
     await this.registry.unloadAll();
     this.sharedMemory.close();
+    await this.hostMetrics?.stop();
     await this.metricsServer?.close();
     // The last spans get what is left of the exit timeout; losing them does not fail the stop.
     await this.tracing.shutdown(deadline - Date.now());

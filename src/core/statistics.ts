@@ -39,6 +39,14 @@ export interface PhaseStatistics {
   readonly computeInput: DurationStat;
   readonly computeInfer: DurationStat;
   readonly computeOutput: DurationStat;
+  /**
+   * Response-cache lookups that hit (their duration: key, lookup and the copy out) and that
+   * missed (lookup plus insertion of the computed response). Present only for versions that
+   * use the response cache. A hit counts in `success` and `queue`, never in the compute phases
+   * or `inferenceCount`, as in Triton.
+   */
+  readonly cacheHit?: DurationStat;
+  readonly cacheMiss?: DurationStat;
 }
 
 /** The requests one precision ran (Nereid's addition to Triton's shape). */

@@ -78,6 +78,22 @@ export interface ExecutionObserver {
   onExecution(event: ExecutionEvent): void;
 }
 
+/** One response-cache lookup of a request (ms since the epoch). */
+export interface CacheLookupEvent {
+  readonly model: string;
+  readonly version: number;
+  readonly requestId: string;
+  readonly trace: RequestTrace | undefined;
+  readonly hit: boolean;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Receives every response-cache lookup (tracing gives each a span). Main thread only. */
+export interface CacheObserver {
+  onCacheLookup(event: CacheLookupEvent): void;
+}
+
 /** Trace settings as the TraceSetting RPC reads and writes them (Triton's keys). */
 export interface TraceSettingValues {
   readonly level: 'OFF' | 'TIMESTAMPS';

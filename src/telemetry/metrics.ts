@@ -34,17 +34,15 @@ export class ModelMetrics implements ExecutionObserver {
   constructor(
     registry: Registry,
     private readonly models: () => Iterable<MeteredModel>,
+    /** The nv_inference_*_duration_us counters (Triton's --metrics-config counter_latencies, default true). */
+    counterLatencies = true,
   ) {
     const perModel = (name: string, help: string, value: (s: ModelStatisticsSnapshot) => number) =>
       this.counter(registry, name, help, value);
     perModel('nv_inference_request_success', 'Number of successful inference requests, all batch sizes', (s) => s.success.count);
     perModel('nv_inference_count', 'Number of inferences performed (does not include cached requests)', (s) => s.inferenceCount);
     perModel('nv_inference_exec_count', 'Number of model executions performed (does not include cached requests)', (s) => s.executionCount);
-    perModel('nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds (includes cached requests)', (s) => us(s.success.ns));
-    perModel('nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds (includes cached requests)', (s) => us(s.queue.ns));
-    perModel('nv_inference_compute_input_duration_us', 'Cumulative compute input duration in microseconds (does not include cached requests)', (s) => us(s.computeInput.ns));
-    perModel('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds (does not include cached requests)', (s) => us(s.computeInfer.ns));
-    perModel('nv_inference_compute_output_duration_us', 'Cumulative inference compute output duration in microseconds (does not include cached requests)', (s) => us(s.computeOutput.ns));
+    if (counterLatencies) this.latencyCounters(registry);
     const sources = this.models;
     new Counter({
       name: 'nv_inference_request_failure',
@@ -153,6 +151,16 @@ export class ModelMetrics implements ExecutionObserver {
       this.batchSize.remove(labels);
       this.requestSeconds.remove(labels);
     }
+  }
+
+  private latencyCounters(registry: Registry): void {
+    const perModel = (name: string, help: string, value: (s: ModelStatisticsSnapshot) => number) =>
+      this.counter(registry, name, help, value);
+    perModel('nv_inference_request_duration_us', 'Cumulative inference request duration in microseconds (includes cached requests)', (s) => us(s.success.ns));
+    perModel('nv_inference_queue_duration_us', 'Cumulative inference queuing duration in microseconds (includes cached requests)', (s) => us(s.queue.ns));
+    perModel('nv_inference_compute_input_duration_us', 'Cumulative compute input duration in microseconds (does not include cached requests)', (s) => us(s.computeInput.ns));
+    perModel('nv_inference_compute_infer_duration_us', 'Cumulative compute inference duration in microseconds (does not include cached requests)', (s) => us(s.computeInfer.ns));
+    perModel('nv_inference_compute_output_duration_us', 'Cumulative inference compute output duration in microseconds (does not include cached requests)', (s) => us(s.computeOutput.ns));
   }
 
   private counter(registry: Registry, name: string, help: string, value: (s: ModelStatisticsSnapshot) => number): void {

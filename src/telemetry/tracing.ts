@@ -5,6 +5,8 @@ import { clip } from '../core/client-text.js';
 import { precisionOf } from '../core/precision.js';
 import type { ExecutionProvider } from '../core/execution.js';
 import type {
+  CacheLookupEvent,
+  CacheObserver,
   CallOutcome,
   ExecutionEvent,
   ExecutionObserver,
@@ -75,7 +77,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * tracing OFF a call costs one settings lookup. Which requests are traced is decided by
  * RequestSampler inside the SDK (OTEL_TRACES_SAMPLER, then Triton's rate and count).
  */
-export class OtelTracing implements RequestTelemetry, ExecutionObserver {
+export class OtelTracing implements RequestTelemetry, ExecutionObserver, CacheObserver {
   private readonly provider: tracing.BasicTracerProvider;
   private readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
@@ -176,6 +178,26 @@ export class OtelTracing implements RequestTelemetry, ExecutionObserver {
       this.phase(parent, 'compute', event.computeStart, event.computeEnd, { ...attributes, 'nereid.phase.covers': covers.compute }, batch);
       this.phase(parent, 'd2h', event.computeEnd, event.end, { ...attributes, 'nereid.phase.covers': covers.d2h });
     }
+  }
+
+  /**
+   * A traced request's response-cache lookup: a `cache_lookup` span under its call span
+   * saying whether it hit. A hit has no other phase (it never reached the scheduler); a
+   * miss goes on to the usual queue, h2d, compute and d2h spans.
+   */
+  onCacheLookup(event: CacheLookupEvent): void {
+    if (!(event.trace instanceof SpanTrace)) return;
+    const parent = trace.setSpan(ROOT_CONTEXT, event.trace.span);
+    this.phase(parent, 'cache_lookup', event.start, event.end, {
+      'nereid.model.name': event.model,
+      'nereid.model.version': String(event.version),
+      'nereid.request.id': clip(event.requestId),
+      'nereid.cache.hit': event.hit,
+      'nereid.phase.covers': event.hit
+        ? 'request key (SHA-256 of its inputs) and lookup in the response cache; the response came from the cache, nothing was executed'
+        : 'request key (SHA-256 of its inputs) and lookup in the response cache; not found, so the request was executed',
+    });
+    event.trace.span.setAttribute('nereid.cache.hit', event.hit);
   }
 
   /**

@@ -26,8 +26,8 @@ function toProto(model: ReadyModel): ModelStatistics {
     computeInput: duration(s.computeInput),
     computeInfer: duration(s.computeInfer),
     computeOutput: duration(s.computeOutput),
-    cacheHit: none,
-    cacheMiss: none,
+    cacheHit: s.cacheHit !== undefined ? duration(s.cacheHit) : none,
+    cacheMiss: s.cacheMiss !== undefined ? duration(s.cacheMiss) : none,
   });
   return {
     name: model.info.name,

@@ -7,6 +7,7 @@ import { readOnnxMetadata, type OnnxMetadata } from '../onnx/onnx-metadata.js';
 import { completeBackendFields, completeFromOnnx, ONNX_BACKEND, ONNX_MODEL_FILENAME } from './auto-complete.js';
 import { parseModelConfigJson } from './config-json.js';
 import { parseModelConfigText } from './config-text.js';
+import { checkConfigFields } from './config-fields.js';
 import { ModelConfigError, ModelFileError } from './config-error.js';
 import { planInstances } from './instance-plan.js';
 import type { ModelSource } from './model-source.js';
@@ -61,7 +62,8 @@ export async function loadModelDefinition(source: ModelSource, options: Definiti
   if (config.name !== source.name) {
     throw new ModelConfigError(`model '${source.name}': config.pbtxt names it '${config.name}'; the name must match the model directory`);
   }
-  const warnings: string[] = [];
+  // Before auto-complete and defaults, so that only what the user wrote is reported.
+  const warnings: string[] = checkConfigFields(config);
   const versions = selectVersions(config.versionPolicy, [...source.versions.keys()]);
   const policy = config.versionPolicy?.policyChoice;
   if (policy?.$case === 'specific') {

@@ -5,6 +5,7 @@ import type { Logger } from './core/logger.js';
 import type { Servable } from './core/servable.js';
 import type { CacheObserver, ExecutionObserver } from './core/telemetry.js';
 import { InstancePool } from './instance/instance-pool.js';
+import { spawnInstanceWorker } from './instance/worker-port.js';
 import type { ServableSpec } from './repository/model-registry.js';
 import { BatchRunner } from './scheduler/batch-runner.js';
 import { systemClock } from './scheduler/clock.js';
@@ -40,7 +41,7 @@ export async function createServable(spec: ServableSpec, logger: Logger, observe
     serverCache: cache !== undefined,
   });
   if (!cacheUse.use && cacheUse.warning !== undefined) logger.warn(cacheUse.warning);
-  const pool = new InstancePool(spec.instances, spec.backend, logger);
+  const pool = new InstancePool(spec.instances, spec.backend, logger, spawnInstanceWorker, spec.warmup);
   await pool.start();
   const stats = new StatisticsRecorder();
   const runner = new BatchRunner(new StagingPool(STAGING_POOL_BYTES), stats, systemClock, logger, observer);

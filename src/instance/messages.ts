@@ -1,6 +1,7 @@
 import type { BackendSpec, BufferTensor, ComputeTiming, SessionSettings } from '../core/execution.js';
 import type { ErrorId } from '../core/errors.js';
 import type { Variant } from '../core/precision.js';
+import type { WarmupRun } from '../core/warmup.js';
 
 /**
  * The typed protocol between a ModelInstance (main thread) and its worker thread.
@@ -12,6 +13,8 @@ export interface WorkerStartup {
   readonly instanceName: string;
   readonly backend: BackendSpec;
   readonly settings: SessionSettings;
+  /** model_warmup runs, done after loading and before `ready`; a failure is a failed load. */
+  readonly warmup: readonly WarmupRun[];
 }
 
 /** Main -> worker. */

@@ -1,6 +1,7 @@
 import { InferError } from '../core/errors.js';
 import type { BackendSpec, DecoupledResponse, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
+import type { WarmupRun } from '../core/warmup.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
 import { spawnInstanceWorker, type SpawnWorker, type WorkerPort } from './worker-port.js';
 
@@ -39,9 +40,12 @@ export class ModelInstance {
     private readonly logger: Logger,
   ) {}
 
-  /** Starts the worker and resolves once its session is loaded; rejects with the load error. */
-  static start(plan: InstancePlan, backend: BackendSpec, logger: Logger, spawn: SpawnWorker = spawnInstanceWorker): Promise<ModelInstance> {
-    const startup: WorkerStartup = { instanceName: plan.name, backend, settings: plan.settings };
+  /**
+   * Starts the worker and resolves once its session is loaded and has run `warmup`;
+   * rejects with the load or warm-up error.
+   */
+  static start(plan: InstancePlan, backend: BackendSpec, logger: Logger, spawn: SpawnWorker = spawnInstanceWorker, warmup: readonly WarmupRun[] = []): Promise<ModelInstance> {
+    const startup: WorkerStartup = { instanceName: plan.name, backend, settings: plan.settings, warmup };
     const worker = spawn(startup);
     const instance = new ModelInstance(plan, worker, logger);
     return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ import { createBackend } from '../backend/create-backend.js';
 import type { ModelBackend, ResponseSender } from '../backend/model-backend.js';
 import { nowMs } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
+import { warmupFailure, type WarmupRun } from '../core/warmup.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
 import { forwardConsole, workerLogger } from './worker-log.js';
 
@@ -79,6 +80,25 @@ async function handleDecoupledRun(session: ModelBackend, message: RunMessage, in
   post({ type: 'result', runId, outputs: [], inputBuffers, compute: { start, end: computeEnd } }, inputBuffers);
 }
 
+/**
+ * Runs every model_warmup sample on every variant, `executions` times each, before the
+ * instance reports ready (Triton warms each instance before the model is READY). Inputs
+ * are borrowed by each run, so one copy serves every repetition.
+ */
+async function warmUp(session: ModelBackend, runs: readonly WarmupRun[]): Promise<void> {
+  for (const run of runs) {
+    const started = nowMs();
+    for (let i = 0; i < run.executions; i++) {
+      try {
+        await session.run(run.inputs, run.outputNames, run.variant);
+      } catch (err) {
+        throw new Error(warmupFailure(run.sample, err instanceof Error ? err.message : String(err)));
+      }
+    }
+    logger.debug({ sample: run.sample, variant: run.variant, executions: run.executions, ms: Math.round((nowMs() - started) * 10) / 10 }, 'warmup sample ran');
+  }
+}
+
 function uniqueBuffers(buffers: ArrayBuffer[]): ArrayBuffer[] {
   return [...new Set(buffers)];
 }
@@ -93,6 +113,13 @@ async function main(): Promise<void> {
     const { executionProvider, deviceId } = startup.settings;
     const where = executionProvider === 'cpu' ? '' : `the ${executionProvider} execution provider could not create a session on device ${deviceId}: `;
     post({ type: 'load-failed', message: `${where}${text}` });
+    return;
+  }
+  try {
+    await warmUp(session, startup.warmup);
+  } catch (err) {
+    await session.release().catch(() => undefined);
+    post({ type: 'load-failed', message: (err as Error).message });
     return;
   }
   // Runs are serialized: the pool sends the next one only after this one answered, but

@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import type { QueueBounds } from '../core/batching-policy.js';
 import path from 'node:path';
 import type { DeviceInventory, InstancePlan } from '../core/execution.js';
+import type { WarmupSample } from '../core/warmup.js';
 import { ModelConfig } from '../generated/model_config.js';
 import { readOnnxMetadata, type OnnxMetadata } from '../onnx/onnx-metadata.js';
 import { completeBackendFields, completeFromOnnx, ONNX_BACKEND, ONNX_MODEL_FILENAME } from './auto-complete.js';
@@ -15,6 +16,7 @@ import { normalizeModelConfig } from './normalize-config.js';
 import { readPrecisionConfig, type PrecisionConfig } from './precision-config.js';
 import { readInitialStates } from './sequence-config.js';
 import { validateModelConfig } from './validate-config.js';
+import { readWarmupSamples } from './warmup-samples.js';
 import { selectVersions } from './version-policy.js';
 
 /** Settings that shape how every model's config is completed. */
@@ -47,6 +49,8 @@ export interface ModelDefinition {
   readonly precision: PrecisionConfig | undefined;
   /** Sequence models: the bytes of initial_state data files, by state input name. */
   readonly initialStates: ReadonlyMap<string, Uint8Array>;
+  /** model_warmup samples with their data, run on every instance before the model is ready. */
+  readonly warmup: readonly WarmupSample[];
 }
 
 /**
@@ -82,7 +86,8 @@ export async function loadModelDefinition(source: ModelSource, options: Definiti
   const instances = planInstances(config, options.devices, options.maxInstancesPerModel);
   const precision = readPrecisionConfig(config, source.dir);
   const initialStates = await readInitialStates(config, source.dir);
-  return { name: source.name, config, versions, instances, modelPath, warnings, precision, initialStates };
+  const warmup = await readWarmupSamples(config, source.dir);
+  return { name: source.name, config, versions, instances, modelPath, warnings, precision, initialStates, warmup };
 }
 
 /** Reads a version's ONNX interface, turning file problems into a reason for the model. */

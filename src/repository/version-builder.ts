@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { ModelInfo } from '../core/model-info.js';
 import type { PrecisionChoice, PrecisionReport, Variant, VariantBuildJob, VariantBuildResult } from '../core/precision.js';
 import type { Servable } from '../core/servable.js';
+import type { WarmupRun } from '../core/warmup.js';
 import type { ModelConfig } from '../generated/model_config.js';
 import { IDENTITY_BACKEND, REPEAT_BACKEND } from './auto-complete.js';
 import { ModelConfigError } from './config-error.js';
@@ -16,6 +17,7 @@ import { INT8_ON_GPU_REASON, variantBuildJob, type PrecisionConfig } from './pre
 import { precisionParameters } from './precision-parameters.js';
 import { schedulingPolicyFromConfig } from './scheduling-policy.js';
 import { validateAgainstOnnx } from './validate-config.js';
+import { warmupRuns } from './warmup-samples.js';
 
 /** What the server needs to start one model version. */
 export interface ServableSpec {
@@ -26,6 +28,8 @@ export interface ServableSpec {
   readonly scheduling: SchedulingPolicy;
   /** The server's queue bounds; a max_queue_size in the scheduling policy wins over maxQueueSize. */
   readonly queue: QueueBounds;
+  /** model_warmup runs, on every precision variant; each instance runs them all before it is ready. */
+  readonly warmup: readonly WarmupRun[];
 }
 
 /** Builds the running form (instances + scheduler) of a model version; injected by server.ts. */
@@ -86,7 +90,13 @@ export class VersionBuilder {
       checkInstanceMemory(definition.name, definition.instances.length, weights, this.definitionOptions.memoryBytes);
     }
     const queue = this.definitionOptions.queueBounds ?? { maxQueueSize: 0, maxQueueBytes: 0 };
-    const servable = await this.createServable({ info, config, backend, instances: definition.instances, scheduling, queue }, logger);
+    let warmup: WarmupRun[] = [];
+    if (definition.warmup.length > 0 && config.modelTransactionPolicy?.decoupled === true) {
+      logger.warn('model_warmup is not run for a decoupled model: its responses come through a stream that warm-up does not have');
+    } else {
+      warmup = warmupRuns(definition.warmup, backend, config.output.map((o) => o.name));
+    }
+    const servable = await this.createServable({ info, config, backend, instances: definition.instances, scheduling, queue, warmup }, logger);
     return { info, config, servable: new DrainingServable(servable) };
   }
 

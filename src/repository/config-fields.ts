@@ -92,7 +92,7 @@ export const CONFIG_FIELDS: ReadonlyMap<string, FieldTreatment> = new Map<string
   ['model_operations', refused('onnxruntime-node cannot load custom operator libraries, so the model\'s custom operators would be missing')],
   ...acted('model_transaction_policy', 'model_transaction_policy.decoupled'),
   ['model_repository_agents', warned('Nereid runs no repository agents; model files are loaded as they are in the repository')],
-  ['response_cache', warned('Nereid has no response cache yet; every request runs the model')],
+  ...acted('response_cache', 'response_cache.enable'),
   ['model_metrics', warned('per-model metric overrides (histogram buckets) are not applied')],
 ]);
 

@@ -11,7 +11,7 @@ import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { GRPCInferenceServiceServer, ModelInferRequest, ModelInferResponse } from '../../src/generated/grpc_service.js';
 import type { ResponseOutput } from './bench-types.js';
 import { widenReceiveWindow } from '../../src/transport/grpc/http2-window.js';
-import { InferenceServiceDefinition } from '../../src/transport/grpc/service-definitions.js';
+import { inferenceServiceDefinition } from '../../src/transport/grpc/service-definitions.js';
 
 const unimplemented = (_call: unknown, callback: (err: { code: status; details: string }) => void) =>
   callback({ code: status.UNIMPLEMENTED, details: 'echo server' });
@@ -35,12 +35,13 @@ function echo(request: ModelInferRequest): ModelInferResponse {
   };
 }
 
-const handlers = Object.fromEntries(Object.keys(InferenceServiceDefinition).map((name) => [name, unimplemented])) as unknown as GRPCInferenceServiceServer;
+const definition = inferenceServiceDefinition();
+const handlers = Object.fromEntries(Object.keys(definition).map((name) => [name, unimplemented])) as unknown as GRPCInferenceServiceServer;
 handlers.modelInfer = (call, callback) => callback(null, echo(call.request));
 handlers.serverReady = (_call, callback) => callback(null, { ready: true });
 
 const server = new Server({ 'grpc.max_receive_message_length': 2 ** 31 - 1, 'grpc.max_send_message_length': 2 ** 31 - 1 });
-server.addService(InferenceServiceDefinition, handlers);
+server.addService(definition, handlers);
 server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, port) => {
   if (err !== null) throw err;
   // The same transport settings as Nereid, so the echo stays the limit of the same stack.

@@ -10,7 +10,7 @@ import { applyPingPolicy } from './ping-policy.js';
 import { addReflection } from './reflection.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { addService } from './request-decoding.js';
-import { InferenceServiceDefinition } from './service-definitions.js';
+import { inferenceServiceDefinition } from './service-definitions.js';
 import { settingsHandlers } from './settings-handlers.js';
 import { sharedMemoryHandlers } from './shared-memory-handlers.js';
 import { statisticsHandler } from './statistics-handler.js';
@@ -67,7 +67,7 @@ export class GrpcEndpoint {
     this.streams = streamInferHandler(context);
     const limits = context.requestLimits;
     // Undecodable requests are the client's error (request-decoding.ts); inference requests' limits are checked before decoding.
-    addService(this.server, InferenceServiceDefinition, {
+    addService(this.server, inferenceServiceDefinition(), {
       ...metadataHandlers(context),
       ...inferHandler(context),
       ...statisticsHandler(context),

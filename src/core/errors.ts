@@ -205,7 +205,12 @@ export const ERROR_CATALOG = {
 /** Stable identifier of one kind of error. */
 export type ErrorId = keyof typeof ERROR_CATALOG;
 
-/** The error type of the core: a stable id, its category, and a client-facing message. */
+/**
+ * The error type of the core: a stable id, its category, and a client-facing message.
+ * Only INTERNAL errors (server faults) capture a stack trace: the others are answers to a
+ * client (bad input, a full queue, a deadline), and under overload capturing a stack for
+ * each refusal cost the main thread about 6% of its time, for a trace nobody reads.
+ */
 export class InferError extends Error {
   override readonly name = 'InferError';
   readonly code: ErrorCode;
@@ -215,7 +220,13 @@ export class InferError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    const limit = Error.stackTraceLimit;
+    if (ERROR_CATALOG[id].code !== 'INTERNAL') Error.stackTraceLimit = 0;
+    try {
+      super(message, options);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.code = ERROR_CATALOG[id].code;
   }
 

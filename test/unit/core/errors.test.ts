@@ -100,3 +100,16 @@ describe('InferError', () => {
     });
   });
 });
+
+describe('InferError stack traces', () => {
+  it('captures a stack only for INTERNAL errors, and leaves Error.stackTraceLimit as it was', () => {
+    const limit = Error.stackTraceLimit;
+    const refusal = new InferError('QUEUE_FULL', 'queue full');
+    const fault = new InferError('INTERNAL', 'broken');
+    assert.equal(Error.stackTraceLimit, limit);
+    assert.doesNotMatch(refusal.stack ?? '', /\n\s+at /);
+    assert.match(fault.stack ?? '', /\n\s+at /);
+    assert.equal(refusal.code, 'UNAVAILABLE');
+    assert.match(new Error('plain').stack ?? '', /\n\s+at /);
+  });
+});

@@ -1,3 +1,4 @@
+import type { CancelSignal } from './cancel-signal.js';
 import type { ExecutionProvider } from './execution.js';
 import type { InferResponse, ResponseSink } from './infer-request.js';
 import type { ValidatedRequest } from './request-validation.js';
@@ -26,7 +27,7 @@ export interface Servable {
    * decoupled model's responses go to `sink` as they come, and the promise settles with
    * the final one.
    */
-  infer(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse>;
+  infer(request: ValidatedRequest, signal: CancelSignal, sink?: ResponseSink): Promise<InferResponse>;
   /** Requests waiting in the scheduler's queue, not yet executing (Triton's pending count). */
   pending(): number;
   instances(): readonly InstanceStatus[];

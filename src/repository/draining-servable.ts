@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 import type { Servable } from '../core/servable.js';
@@ -16,7 +17,7 @@ export class DrainingServable implements Servable {
 
   constructor(private readonly inner: Servable) {}
 
-  infer(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
+  infer(request: ValidatedRequest, signal: CancelSignal, sink?: ResponseSink): Promise<InferResponse> {
     this.inFlight += 1;
     return this.inner.infer(request, signal, sink).finally(() => {
       this.inFlight -= 1;

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import { InferError } from '../core/errors.js';
 import type { ExecutorPool } from '../core/execution.js';
 import type { DynamicBatchingPolicy, QueueBounds } from '../core/batching-policy.js';
@@ -58,7 +59,7 @@ export class DynamicBatcher implements Scheduler {
     });
   }
 
-  enqueue(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
+  enqueue(request: ValidatedRequest, signal: CancelSignal, sink?: ResponseSink): Promise<InferResponse> {
     if (this.stopped) return Promise.reject(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
     if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import type { QueueBounds } from '../core/batching-policy.js';
 import { InferError } from '../core/errors.js';
 import { requestLogPrefix } from '../core/infer-request.js';
@@ -40,7 +41,7 @@ export class FifoScheduler implements Scheduler {
     pool.onIdle(() => this.pump());
   }
 
-  enqueue(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
+  enqueue(request: ValidatedRequest, signal: CancelSignal, sink?: ResponseSink): Promise<InferResponse> {
     if (this.stopped) return Promise.reject(new InferError('SERVER_STOPPING', 'the model is being unloaded'));
     if (signal.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import { InferError } from '../core/errors.js';
 import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
@@ -5,7 +6,7 @@ import type { Clock } from './clock.js';
 
 export interface PendingRequestOptions {
   readonly request: ValidatedRequest;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly clock: Clock;
   resolve(response: InferResponse): void;
   reject(err: InferError): void;
@@ -24,7 +25,7 @@ export interface PendingRequestOptions {
  */
 export class PendingRequest {
   readonly request: ValidatedRequest;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** When the scheduler accepted it (ms since the epoch). */
   readonly enqueuedAt: number;
   private settled = false;
@@ -105,6 +106,6 @@ export class PendingRequest {
 }
 
 /** The InferError an aborted signal carries (the transport sets one), or a generic cancel. */
-export function abortReason(signal: AbortSignal): InferError {
+export function abortReason(signal: CancelSignal): InferError {
   return signal.reason instanceof InferError ? signal.reason : new InferError('REQUEST_CANCELLED', 'request cancelled');
 }

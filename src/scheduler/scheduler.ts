@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
 
@@ -12,7 +13,7 @@ export interface Scheduler {
    * reason (an InferError) is the rejection. A decoupled model's responses go to `sink`
    * as they come; the promise then settles with the final one.
    */
-  enqueue(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse>;
+  enqueue(request: ValidatedRequest, signal: CancelSignal, sink?: ResponseSink): Promise<InferResponse>;
   /** Requests waiting in the queue, not yet handed to an instance. */
   pending(): number;
   /** Rejects queued requests with SERVER_STOPPING and waits for running ones. */

@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import { InferError } from '../core/errors.js';
 import type { InstanceSet } from '../core/execution.js';
 import type { InferResponse, ResponseSink } from '../core/infer-request.js';
@@ -84,7 +85,7 @@ export class SequenceBatcher implements Scheduler {
     pool.onInstanceFailed((index, name) => this.instanceFailed(index, name));
   }
 
-  enqueue(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
+  enqueue(request: ValidatedRequest, signal: CancelSignal, sink?: ResponseSink): Promise<InferResponse> {
     try {
       if (this.stopped) throw new InferError('SERVER_STOPPING', 'the model is being unloaded');
       if (signal.aborted) throw abortReason(signal);
@@ -119,7 +120,7 @@ export class SequenceBatcher implements Scheduler {
   }
 
   /** Triton's checks, in Triton's order, then the request joins its sequence. */
-  private accept(request: ValidatedRequest, signal: AbortSignal, sink: ResponseSink | undefined): Promise<InferResponse> {
+  private accept(request: ValidatedRequest, signal: CancelSignal, sink: ResponseSink | undefined): Promise<InferResponse> {
     const model = request.model.name;
     if (request.batchSize > 1) {
       throw new InferError('SEQUENCE_BATCH_SIZE', `inference request to model '${model}' must specify batch-size 1 due to requirements of sequence batcher`);

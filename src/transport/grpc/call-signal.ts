@@ -1,13 +1,14 @@
 import type { ServerUnaryCall } from '@grpc/grpc-js';
+import { CancelSource, type CancelSignal } from '../../core/cancel-signal.js';
 import { InferError } from '../../core/errors.js';
 
 /**
- * One AbortSignal for a call's deadline and its cancellation by the client. The reason is
+ * One CancelSignal for a call's deadline and its cancellation by the client. The reason is
  * an InferError (DEADLINE_EXCEEDED or REQUEST_CANCELLED), so the core can fail queued
  * requests with the right code. Call `dispose` when the call is answered.
  */
-export function callSignal(call: CancellableCall): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
+export function callSignal(call: CancellableCall): { signal: CancelSignal; dispose(): void } {
+  const controller = new CancelSource();
   const deadline = deadlineMs(call.getDeadline());
   const expire = () => controller.abort(new InferError('DEADLINE_EXCEEDED', 'Deadline exceeded'));
   let timer: NodeJS.Timeout | undefined;
@@ -22,7 +23,7 @@ export function callSignal(call: CancellableCall): { signal: AbortSignal; dispos
   };
   call.once('cancelled', onCancel);
   return {
-    signal: controller.signal,
+    signal: controller,
     dispose() {
       if (timer !== undefined) clearTimeout(timer);
       call.removeListener('cancelled', onCancel);

@@ -1,5 +1,5 @@
-import { setMaxListeners } from 'node:events';
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import type { InferResponse } from '../../core/infer-request.js';
@@ -40,7 +40,7 @@ type Call = ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
  * with `error_message` and the stream goes on. A decoupled model's responses are written
  * as the model sends them.
  *
- * The call's deadline and cancellation are one AbortSignal shared by its requests, so a
+ * The call's deadline and cancellation are one CancelSignal shared by its requests, so a
  * cancelled stream drops its queued requests unrun. After the client half-closes, the
  * requests in flight finish, their responses go out, and the stream ends with OK.
  * Back-pressure: when requests in flight plus unwritten responses reach
@@ -52,7 +52,7 @@ type Call = ServerDuplexStream<ModelInferRequest, ModelStreamInferResponse>;
  * to it, with the same phases as a ModelInfer. Main thread only.
  */
 export class InferStream {
-  private readonly signal: AbortSignal;
+  private readonly signal: CancelSignal;
   private readonly disposeSignal: () => void;
   private readonly trace: RequestTrace | undefined;
   private inFlight = 0;
@@ -73,8 +73,6 @@ export class InferStream {
     private readonly onEnd: () => void,
   ) {
     ({ signal: this.signal, dispose: this.disposeSignal } = callSignal(call));
-    // Every request in flight listens to the stream's signal; there are at most bounds.maxPending.
-    setMaxListeners(0, this.signal);
     this.trace = context.telemetry.startCall({ method: 'ModelStreamInfer', model: '', header: (name) => header(call.metadata, name) });
     call.on('data', (message: ModelInferRequest) => this.receive(message));
     call.on('end', () => {

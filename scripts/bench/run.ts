@@ -26,7 +26,7 @@ import { measure, type Measurement } from './load-generator.js';
 import { shmRequests } from './shared-memory.js';
 import { machineInfo } from './machine.js';
 import { summarize } from './stats.js';
-import { executedBatch, processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, startTraceSink, statsSnapshot, type ProcessOptions, type ServerProcess, type StatsSnapshot } from './targets.js';
+import { executedBatch, processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, startTraceSink, statsSnapshot, type ProcessOptions, type ServerEntry, type ServerProcess, type StatsSnapshot } from './targets.js';
 import { computeCost, costChecks, formatCost } from './cost.js';
 import { responseOutputs } from './response-outputs.js';
 import { threadCpu, type ThreadCpu } from './thread-cpu.js';
@@ -59,7 +59,7 @@ export interface BenchOptions {
   readonly liftTolerances: boolean;
   readonly quiet: boolean;
   /** Which Nereid to start: the build (default) or the sources (tests). */
-  readonly nereidEntry: 'dist' | 'source';
+  readonly nereidEntry: ServerEntry;
   /** perf_analyzer's --shared-memory: `system` adds target nereid-shm (tensors through /dev/shm). */
   readonly sharedMemory: 'none' | 'system';
   /** Start the servers under `node --cpu-prof`, one folder per target under this one. */

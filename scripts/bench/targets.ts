@@ -82,17 +82,52 @@ async function startProcess(name: string, args: string[], ready: (entry: Record<
   };
 }
 
+/** Which Nereid to start: the build in dist/, the sources through tsx, or a main.js at a path (the device bundle's). */
+export type ServerEntry = 'dist' | 'source' | { readonly main: string };
+
+function serverMain(entry: ServerEntry): string[] {
+  if (entry === 'dist') return ['dist/main.js'];
+  if (entry === 'source') return ['--import', 'tsx', 'src/main.ts'];
+  return [entry.main];
+}
+
+/** The flags every benchmarked server gets: every port on loopback and chosen by the system, JSON logs. */
+function serverFlags(repository: string): string[] {
+  return ['--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
+}
+
+/**
+ * Starts `processes` Nereid processes behind one loopback port (scripts/bench/cluster-serve.ts,
+ * Node's cluster module); `pids` are theirs, `pid` the primary's (which only hands off connections).
+ */
+export async function startCluster(processes: number, repository: string, entry: ServerEntry, options: ProcessOptions = {}): Promise<ServerProcess & { readonly pids: readonly number[] }> {
+  const pids: number[] = [];
+  const launcher = new URL(`./cluster-serve${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  const main = serverMain(entry).at(-1)!;
+  const server = await startProcess(
+    `cluster-${processes}`,
+    [...(launcher.pathname.endsWith('.ts') || main.endsWith('.ts') ? ['--import', 'tsx'] : []), fileURLToPath(launcher), String(processes), main, ...serverFlags(repository)],
+    (line) => {
+      if (line['msg'] === 'cluster worker') pids.push(line['pid'] as number);
+      return line['msg'] === 'server is ready' ? (line['port'] as number) : undefined;
+    },
+    // The workers inherit the primary's flags (the thread-tag preload, --cpu-prof) and environment.
+    options,
+  );
+  return { ...server, pids };
+}
+
 /**
  * Starts Nereid on a free loopback port and resolves once it is ready: the build in dist/
  * (what `npm run bench` measures, after building), or the sources through tsx (tests).
  */
-export async function startNereid(name: string, repository: string, entry: 'dist' | 'source', extraArgs: readonly string[] = [], options: ProcessOptions = {}): Promise<ServerProcess> {
+export async function startNereid(name: string, repository: string, entry: ServerEntry, extraArgs: readonly string[] = [], options: ProcessOptions = {}): Promise<ServerProcess> {
   let port: number | undefined;
-  const main = entry === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'];
+  const main = serverMain(entry);
   return startProcess(
     name,
     // Every port on loopback and chosen by the system: several servers run side by side.
-    [...main, '--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json', ...extraArgs],
+    [...main, ...serverFlags(repository), ...extraArgs],
     (entry) => {
       if (entry['msg'] === 'gRPC endpoint listening') port = entry['port'] as number;
       return entry['msg'] === 'server is ready' ? port : undefined;

@@ -19,6 +19,8 @@ LIMIT=$((60 * 1024 * 1024))
 
 echo "== server and benchmark, compiled"
 npx tsc -p scripts/device/tsconfig.bundle.json --outDir "$STAGE/app/dist"
+# The benchmark's thread-tagging preload is plain CommonJS, which tsc does not copy.
+cp scripts/bench/thread-tag.cjs "$STAGE/app/dist/scripts/bench/"
 cp -r proto package.json package-lock.json "$STAGE/app/"
 # The server finds package.json and proto/ relative to its modules: one level above src/.
 cp -r proto package.json "$STAGE/app/dist/"

@@ -7,7 +7,7 @@ bash scripts/device/bundle.sh
 ARCHIVE=.device-bundle/nereid-bundle.tar.xz
 LISTING=$(tar -tJf "$ARCHIVE")
 missing=0
-for member in node app/dist/src/main.js app/dist/scripts/bench/run.js app/dist/scripts/device/compare-outputs.js app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node \
+for member in node app/dist/src/main.js app/dist/scripts/bench/run.js app/dist/scripts/bench/scaling.js app/dist/scripts/bench/cluster-serve.js app/dist/scripts/bench/thread-tag.cjs app/dist/scripts/device/compare-outputs.js app/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node \
   models/ocr_cls/1/model.onnx models/ocr_cls/config.pbtxt models/ocr_rec/1/model.onnx models/ocr_rec/config.pbtxt; do
   if ! grep -qx "$member" <<<"$LISTING"; then
     echo "bundle lacks $member" >&2

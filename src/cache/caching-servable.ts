@@ -1,3 +1,4 @@
+import type { CancelSignal } from '../core/cancel-signal.js';
 import { nowMs } from '../core/execution.js';
 import type { InferResponse, ResponseSink } from '../core/infer-request.js';
 import type { ValidatedRequest } from '../core/request-validation.js';
@@ -27,7 +28,7 @@ export class CachingServable implements Servable {
     private readonly observer?: CacheObserver,
   ) {}
 
-  infer(request: ValidatedRequest, signal: AbortSignal, sink?: ResponseSink): Promise<InferResponse> {
+  infer(request: ValidatedRequest, signal: CancelSignal, sink?: ResponseSink): Promise<InferResponse> {
     const start = nowMs();
     const key = responseCacheKey(request);
     const hit = this.cache.lookup(key);

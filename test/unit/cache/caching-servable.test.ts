@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CachingServable } from '../../../src/cache/caching-servable.js';
+import { CancelSource } from '../../../src/core/cancel-signal.js';
 import { decideCacheUse } from '../../../src/cache/cache-use.js';
 import { ResponseCache } from '../../../src/cache/response-cache.js';
 import { InferError } from '../../../src/core/errors.js';
@@ -62,7 +63,7 @@ function setup() {
   const lookups: CacheLookupEvent[] = [];
   const cache = new ResponseCache(1 << 20);
   const servable = new CachingServable(inner, cache, { onCacheLookup: (e) => lookups.push(e) });
-  const infer = (id: string, bytes: number[]) => servable.infer(validateInferRequest(request(id, bytes), MODEL), new AbortController().signal);
+  const infer = (id: string, bytes: number[]) => servable.infer(validateInferRequest(request(id, bytes), MODEL), new CancelSource());
   return { inner, cache, servable, lookups, infer };
 }
 

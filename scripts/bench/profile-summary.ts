@@ -63,7 +63,11 @@ export function fileOf(frame: CallFrame): string {
   if (url.startsWith('node:')) return url;
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg !== null) return pkg[1]!;
-  const own = /\/((?:src|scripts)\/.*)$/.exec(url.replace(/^file:\/\//, '').replace(/\/dist\//, '/'));
+  // The built server: dist/ holds src/'s tree (dist/scheduler/batch.js); the device bundle's
+  // dist/ holds src/ and scripts/ themselves.
+  const built = /\/dist\/((?:src|scripts)\/)?(.*)$/.exec(url);
+  if (built !== null) return `${built[1] ?? 'src/'}${built[2]}`;
+  const own = /\/((?:src|scripts)\/.*)$/.exec(url);
   return own !== null ? own[1]! : url;
 }
 

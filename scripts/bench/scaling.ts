@@ -12,7 +12,7 @@
  * prints a table: processes, infer/s, p50, server CPU per request (main threads / all
  * threads), client CPU per request, each main thread's busy share, and the ceiling N / main.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,7 +42,19 @@ export interface ScalingRow {
   readonly mainBusy: readonly number[];
   /** processes × 1 / main-thread CPU per request: what the event loops could serve if nothing else bound. */
   readonly ceilingPerSec: number;
+  /** Each process's resident memory at the end of the windows (MiB): what one more process costs. */
+  readonly rssMiB: readonly number[];
   readonly errors: number;
+}
+
+/** A process's resident set size in MiB (VmRSS), NaN when it cannot be read. */
+function rssMiB(pid: number): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return line === undefined ? NaN : Number(line.split(/\s+/)[1]) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 interface Snap {
@@ -138,6 +150,7 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingRow[]>
           clientUsPerRequest: (sum(measured.map((m) => m.clientCpuPct)) / measured.length / 100 / rps) * 1e6,
           mainBusy: mainSec.map((s) => s / seconds),
           ceilingPerSec: (n * 1e6) / mainUs,
+          rssMiB: pids.map(rssMiB),
           errors: sum(measured.map((m) => m.errors)),
         };
         rows.push(row);
@@ -152,11 +165,11 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingRow[]>
   }
 }
 
-export const HEADER = 'mode | processes | c | connections | infer/s | p50 ms | p99 ms | main µs/req | server µs/req | client µs/req | main threads busy | ceiling N/main infer/s | errors';
+export const HEADER = 'mode | processes | c | connections | infer/s | p50 ms | p99 ms | main µs/req | server µs/req | client µs/req | main threads busy | ceiling N/main infer/s | RSS MiB each | errors';
 
 export function formatRow(r: ScalingRow): string {
   return [r.mode, r.processes, r.concurrency, r.connections, r.inferPerSec.toFixed(1), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), r.mainUsPerRequest.toFixed(0), r.serverUsPerRequest.toFixed(0), r.clientUsPerRequest.toFixed(0),
-    r.mainBusy.map((b) => b.toFixed(2)).join(' '), r.ceilingPerSec.toFixed(0), r.errors].join(' | ');
+    r.mainBusy.map((b) => b.toFixed(2)).join(' '), r.ceilingPerSec.toFixed(0), r.rssMiB.map((m) => m.toFixed(0)).join(' '), r.errors].join(' | ');
 }
 
 async function main(): Promise<void> {

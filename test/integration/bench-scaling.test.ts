@@ -28,5 +28,6 @@ describe('scaling check: the server in several processes behind one port', () =>
     assert.ok(Math.min(a, b) > 0.25 * Math.max(a, b), `main threads busy ${a} and ${b}`);
     for (const v of [row.mainUsPerRequest, row.serverUsPerRequest, row.clientUsPerRequest, row.ceilingPerSec]) assert.ok(Number.isFinite(v) && v > 0, JSON.stringify(row));
     assert.ok(row.serverUsPerRequest > row.mainUsPerRequest, 'the instance threads count in the server total');
+    assert.ok(row.rssMiB.length === 2 && row.rssMiB.every((m) => m > 10), `each process's memory: ${row.rssMiB}`);
   });
 });

@@ -27,6 +27,8 @@ describe('profile summary', () => {
 
   it('names files by repository path, package or Node module, and threads by Node thread id', () => {
     assert.equal(fileOf(frame('pump', 'file:///repo/dist/src/scheduler/dynamic-batcher.js')), 'src/scheduler/dynamic-batcher.js');
+    assert.equal(fileOf(frame('pump', 'file:///repo/dist/scheduler/dynamic-batcher.js')), 'src/scheduler/dynamic-batcher.js', 'npm run build');
+    assert.equal(fileOf(frame('pump', 'file:///repo/src/scheduler/dynamic-batcher.ts')), 'src/scheduler/dynamic-batcher.ts', 'tsx');
     assert.equal(fileOf(frame('x', 'file:///repo/node_modules/@grpc/grpc-js/build/src/x.js')), '@grpc/grpc-js');
     assert.equal(fileOf(frame('(garbage collector)')), '(garbage collector)');
     assert.equal(threadIdOf('/p/CPU.20261130.214840.18869.3.003.cpuprofile'), 3);

@@ -2,6 +2,7 @@ import { CachingServable } from './cache/caching-servable.js';
 import { decideCacheUse } from './cache/cache-use.js';
 import type { ResponseCache } from './cache/response-cache.js';
 import type { Logger } from './core/logger.js';
+import type { ProfileGate } from './core/profiling.js';
 import type { Servable } from './core/servable.js';
 import type { CacheObserver, ExecutionObserver } from './core/telemetry.js';
 import { InstancePool } from './instance/instance-pool.js';
@@ -32,7 +33,7 @@ export interface ServableCache {
  * `response_cache` gets the cache in front of its scheduler (cache/caching-servable.ts);
  * the others are not wrapped at all.
  */
-export async function createServable(spec: ServableSpec, logger: Logger, observer?: ExecutionObserver, cache?: ServableCache): Promise<Servable> {
+export async function createServable(spec: ServableSpec, logger: Logger, observer?: ExecutionObserver, cache?: ServableCache, profileGate?: ProfileGate): Promise<Servable> {
   const cacheUse = decideCacheUse({
     model: spec.info.name,
     enabled: spec.config.responseCache?.enable === true,
@@ -41,7 +42,7 @@ export async function createServable(spec: ServableSpec, logger: Logger, observe
     serverCache: cache !== undefined,
   });
   if (!cacheUse.use && cacheUse.warning !== undefined) logger.warn(cacheUse.warning);
-  const pool = new InstancePool(spec.instances, spec.backend, logger, spawnInstanceWorker, spec.warmup);
+  const pool = new InstancePool(spec.instances, spec.backend, logger, spawnInstanceWorker, spec.warmup, profileGate);
   await pool.start();
   const stats = new StatisticsRecorder();
   const runner = new BatchRunner(new StagingPool(STAGING_POOL_BYTES), stats, systemClock, logger, observer);

@@ -21,6 +21,7 @@ import { ModelMetrics, type MeteredModel } from './telemetry/metrics.js';
 import { MetricsServer } from './telemetry/metrics-server.js';
 import { otlpSpanExporter } from './telemetry/span-exporter.js';
 import { TraceSettings } from './telemetry/trace-settings.js';
+import { OrtProfiles } from './telemetry/ort-profiles.js';
 import { OtelTracing } from './telemetry/tracing.js';
 import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
 import type { ServerState } from './transport/common/service-context.js';
@@ -95,6 +96,7 @@ export class NereidServer implements ServerState {
     private readonly logger: Logger,
     private readonly tracing: OtelTracing,
     traceSettings: TraceSettings,
+    profiles: OrtProfiles,
     logControl: LogControl,
     metricsRegistry: Registry,
   ) {
@@ -109,6 +111,7 @@ export class NereidServer implements ServerState {
         logger,
         telemetry: tracing,
         traceControl: traceSettings,
+        profileControl: profiles,
         logControl,
         requestLimits: config.limits.request,
       },
@@ -153,8 +156,10 @@ export class NereidServer implements ServerState {
     const summaries = config.metrics.summaryLatencies ? new LatencySummaries(metricsRegistry, config.metrics.summaryQuantiles) : undefined;
     const cache = config.cache !== undefined ? new ResponseCache(config.cache.sizeBytes) : undefined;
     registerCacheMetrics(metricsRegistry, metered, cache);
+    const profiles = new OrtProfiles(config.profileDir, logger.child({ component: 'profiler' }));
     const observer: ExecutionObserver = {
       onExecution(event) {
+        profiles.onExecution(event);
         tracer.onExecution(event);
         metrics.onExecution(event);
         summaries?.onExecution(event);
@@ -171,7 +176,7 @@ export class NereidServer implements ServerState {
         memoryBytes: memoryLimit(),
       },
       control: config.modelControl,
-      createServable: (spec, log) => createServable(spec, log, observer, cache !== undefined ? { cache, observer: tracer } : undefined),
+      createServable: (spec, log) => createServable(spec, log, observer, cache !== undefined ? { cache, observer: tracer } : undefined, profiles.gate(spec.info.name)),
       buildVariants: buildVariantsInWorker,
       logger,
       onVersionRemoved: (model, version) => {
@@ -180,7 +185,7 @@ export class NereidServer implements ServerState {
       },
     });
     const sharedMemory = new SystemSharedMemory(config.sharedMemory.allowClient, logger.child({ component: 'shared-memory' }));
-    const server = new NereidServer(config, registry, sharedMemory, logger, tracer, traceSettings, deps.logControl, metricsRegistry);
+    const server = new NereidServer(config, registry, sharedMemory, logger, tracer, traceSettings, profiles, deps.logControl, metricsRegistry);
     server.responseCache = cache;
     if (cache !== undefined) logger.info({ sizeBytes: cache.capacityBytes }, 'response cache on (local)');
     server.poller = new RepositoryPoller(() => registry.poll(), config.modelControl.pollSecs, logger.child({ component: 'repository-poll' }));

@@ -22,10 +22,15 @@ export class OrtSession implements ModelBackend {
     private readonly outputsOnDevice: boolean,
   ) {}
 
-  /** Loads `modelPath` with the execution provider and threading in `settings`. */
-  static async create(modelPath: string, settings: SessionSettings): Promise<OrtSession> {
+  /**
+   * Loads `modelPath` with the execution provider and threading in `settings`. With
+   * `profileFilePrefix` the session records ONNX Runtime's profile from its creation on
+   * (the profiler can only be switched on when a session is created) until endProfiling.
+   */
+  static async create(modelPath: string, settings: SessionSettings, profileFilePrefix?: string): Promise<OrtSession> {
     const outputsOnDevice = settings.executionProvider === 'webgpu';
     const options: ort.InferenceSession.SessionOptions = {
+      ...(profileFilePrefix !== undefined ? { enableProfiling: true, profileFilePrefix } : {}),
       executionProviders: [executionProvider(settings)],
       intraOpNumThreads: settings.intraOpThreads,
       interOpNumThreads: settings.interOpThreads,
@@ -59,6 +64,14 @@ export class OrtSession implements ModelBackend {
       }
     }
     return { outputs, computeEnd };
+  }
+
+  /**
+   * Stops a profiling session's profiler and has ONNX Runtime write its file,
+   * `<profileFilePrefix>_<date and time>.json` (onnxruntime-node does not return the name).
+   */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { ServerConfig } from './server-config.js';
 import { ConfigError } from './config-error.js';
 import { readCacheConfig } from './cache-config.js';
@@ -186,6 +188,7 @@ function buildConfig(
     trace,
     metrics: readMetricsConfig(read),
     cache: readCacheConfig(values.get('cache-config') ?? [], label('cache-config')),
+    profileDir: path.resolve(str('profile-dir', path.join(tmpdir(), 'nereid-profiles'))),
     log: readLogConfig(read, terminal),
   };
 }

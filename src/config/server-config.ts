@@ -34,6 +34,8 @@ export interface ServerConfig {
   readonly metrics: MetricsConfig;
   /** The response cache (Triton's --cache-config local,size=N); undefined = none. */
   readonly cache: CacheConfig | undefined;
+  /** Where ONNX Runtime profiles asked for over TraceSetting are written (--profile-dir). */
+  readonly profileDir: string;
   readonly log: LogConfig;
 }
 

@@ -1,6 +1,7 @@
 import type { BackendSpec, Executor, InstancePlan, InstanceSet } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { InstanceStatus } from '../core/servable.js';
+import type { ProfileGate } from '../core/profiling.js';
 import type { WarmupRun } from '../core/warmup.js';
 import { ModelInstance } from './model-instance.js';
 import { spawnInstanceWorker, type SpawnWorker } from './worker-port.js';
@@ -41,6 +42,8 @@ export class InstancePool implements InstanceSet {
     private readonly spawn: SpawnWorker = spawnInstanceWorker,
     /** model_warmup runs every instance (replacements too) does before it takes work. */
     private readonly warmup: readonly WarmupRun[] = [],
+    /** Decides which executions run under ONNX Runtime's profiler; absent: none. */
+    private readonly profileGate?: ProfileGate,
   ) {
     this.slots = plans.map((plan) => ({ plan, instance: undefined, lease: undefined, executions: 0, restarts: 0, stopped: false }));
   }
@@ -131,7 +134,7 @@ export class InstancePool implements InstanceSet {
   }
 
   private async launch(slot: Slot): Promise<void> {
-    const instance = await ModelInstance.start(slot.plan, this.backend, this.logger.child({ instance: slot.plan.name }), this.spawn, this.warmup);
+    const instance = await ModelInstance.start(slot.plan, this.backend, this.logger.child({ instance: slot.plan.name }), this.spawn, this.warmup, this.profileGate);
     if (this.stopping) {
       await instance.stop();
       return;

@@ -1,6 +1,7 @@
 import type { BackendSpec, BufferTensor, ComputeTiming, SessionSettings } from '../core/execution.js';
 import type { ErrorId } from '../core/errors.js';
 import type { Variant } from '../core/precision.js';
+import type { ProfileTicket, WorkerProfile } from '../core/profiling.js';
 import type { WarmupRun } from '../core/warmup.js';
 
 /**
@@ -18,7 +19,7 @@ export interface WorkerStartup {
 }
 
 /** Main -> worker. */
-export type ToWorker = RunMessage | StopMessage | CrashMessage;
+export type ToWorker = RunMessage | StopMessage | CrashMessage | ProfileEndMessage;
 
 export interface RunMessage {
   readonly type: 'run';
@@ -28,6 +29,14 @@ export interface RunMessage {
   readonly variant: Variant;
   /** Run through the backend's runDecoupled: responses come as ResponseMessages. */
   readonly decoupled: boolean;
+  /** Run under ONNX Runtime's profiler, for this profile (see backend/profiling-sessions.ts). */
+  readonly profile?: ProfileTicket;
+}
+
+/** Ends a profile: the worker answers with a ProfileDataMessage once the runs before this one are done. */
+export interface ProfileEndMessage {
+  readonly type: 'profile-end';
+  readonly id: string;
 }
 
 export interface StopMessage {
@@ -44,7 +53,7 @@ export interface CrashMessage {
 }
 
 /** Worker -> main. */
-export type FromWorker = ReadyMessage | LoadFailedMessage | ResultMessage | RunFailedMessage | ResponseMessage | ResponsesEndMessage | LogMessage;
+export type FromWorker = ReadyMessage | LoadFailedMessage | ResultMessage | RunFailedMessage | ResponseMessage | ResponsesEndMessage | LogMessage | ProfileDataMessage;
 
 export interface ReadyMessage {
   readonly type: 'ready';
@@ -97,4 +106,11 @@ export interface LogMessage {
   readonly message: string;
   /** Structured fields of the line (structured-clonable values only). */
   readonly fields?: Readonly<Record<string, unknown>>;
+}
+
+/** What the worker recorded for a profile (answer to ProfileEndMessage). */
+export interface ProfileDataMessage {
+  readonly type: 'profile-data';
+  readonly id: string;
+  readonly profile: WorkerProfile;
 }

@@ -1,6 +1,7 @@
 import { InferError } from '../core/errors.js';
 import type { BackendSpec, DecoupledResponse, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
+import type { ProfileGate, ProfileParticipant, WorkerProfile } from '../core/profiling.js';
 import type { WarmupRun } from '../core/warmup.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
 import { spawnInstanceWorker, type SpawnWorker, type WorkerPort } from './worker-port.js';
@@ -23,7 +24,7 @@ interface Pending {
  * If the worker dies, the execution in flight fails with INSTANCE_FAILED and
  * `onFailure` listeners run, so the pool can start a replacement.
  */
-export class ModelInstance {
+export class ModelInstance implements ProfileParticipant {
   private state: State = 'starting';
   private nextRunId = 1;
   private pending: Pending | undefined;
@@ -33,21 +34,32 @@ export class ModelInstance {
   private afterRun: (() => void) | undefined;
   /** Decoupled runs whose responses are still coming, by run id. */
   private readonly responders = new Map<number, (response: DecoupledResponse) => void>();
+  /** Profiles whose data was asked of the worker (collect), by profile id. */
+  private readonly collecting = new Map<string, { resolve(profile: WorkerProfile): void; reject(err: Error): void }>();
 
   private constructor(
     readonly plan: InstancePlan,
     private readonly worker: WorkerPort,
     private readonly logger: Logger,
+    /** Asked before each execution whether it runs under ONNX Runtime's profiler; absent: never. */
+    private readonly profileGate: ProfileGate | undefined,
   ) {}
 
   /**
    * Starts the worker and resolves once its session is loaded and has run `warmup`;
    * rejects with the load or warm-up error.
    */
-  static start(plan: InstancePlan, backend: BackendSpec, logger: Logger, spawn: SpawnWorker = spawnInstanceWorker, warmup: readonly WarmupRun[] = []): Promise<ModelInstance> {
+  static start(
+    plan: InstancePlan,
+    backend: BackendSpec,
+    logger: Logger,
+    spawn: SpawnWorker = spawnInstanceWorker,
+    warmup: readonly WarmupRun[] = [],
+    profileGate?: ProfileGate,
+  ): Promise<ModelInstance> {
     const startup: WorkerStartup = { instanceName: plan.name, backend, settings: plan.settings, warmup };
     const worker = spawn(startup);
-    const instance = new ModelInstance(plan, worker, logger);
+    const instance = new ModelInstance(plan, worker, logger, profileGate);
     return new Promise((resolve, reject) => {
       instance.onStartupEnd = (error) => (error === undefined ? resolve(instance) : reject(error));
       worker.on('message', (message: FromWorker) => instance.handleMessage(message));
@@ -82,7 +94,16 @@ export class ModelInstance {
     this.state = 'busy';
     const runId = this.nextRunId++;
     const decoupled = request.onResponse !== undefined;
-    const message: RunMessage = { type: 'run', runId, inputs: request.inputs, outputNames: request.outputNames, variant: request.variant, decoupled };
+    const ticket = decoupled ? undefined : this.profileGate?.claim(this.name, this);
+    const message: RunMessage = {
+      type: 'run',
+      runId,
+      inputs: request.inputs,
+      outputNames: request.outputNames,
+      variant: request.variant,
+      decoupled,
+      ...(ticket !== undefined ? { profile: ticket } : {}),
+    };
     if (request.onResponse !== undefined) this.responders.set(runId, request.onResponse);
     const transfer = [...new Set(request.inputs.map((t) => t.buffer))];
     return new Promise((resolve, reject) => {
@@ -106,6 +127,19 @@ export class ModelInstance {
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
     await exited;
     clearTimeout(timer);
+  }
+
+  /**
+   * What the worker recorded for profile `id`. The request queues behind the executions
+   * already sent, so it answers once the profiled ones have run; it fails if the worker
+   * stops or dies first.
+   */
+  collect(id: string): Promise<WorkerProfile> {
+    if (this.state === 'stopped' || this.state === 'failed') return Promise.reject(new Error(`model instance '${this.name}' stopped before its profile was read`));
+    return new Promise((resolve, reject) => {
+      this.collecting.set(id, { resolve, reject });
+      this.post({ type: 'profile-end', id });
+    });
   }
 
   /** Fault drill: makes the worker exit as a crash would (see CrashMessage). */
@@ -156,6 +190,10 @@ export class ModelInstance {
       case 'responses-end':
         this.responders.delete(message.runId);
         return;
+      case 'profile-data':
+        this.collecting.get(message.id)?.resolve(message.profile);
+        this.collecting.delete(message.id);
+        return;
       case 'log':
         // This logger already names model, version and instance; add the execution's traces.
         this.logger[message.level]({ ...message.fields, ...traceFields(this.pending?.traces) }, message.message);
@@ -165,6 +203,8 @@ export class ModelInstance {
 
   private handleDeath(reason: string): void {
     const wasStarting = this.onStartupEnd !== undefined;
+    for (const waiter of this.collecting.values()) waiter.reject(new Error(`model instance '${this.name}' ended before its profile was read (${reason})`));
+    this.collecting.clear();
     this.afterRun?.();
     this.afterRun = undefined;
     if (this.state === 'failed' || (this.state === 'stopped' && this.pending === undefined)) return;

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createBackend } from '../backend/create-backend.js';
+import { ProfilingSessions } from '../backend/profiling-sessions.js';
 import type { ModelBackend, ResponseSender } from '../backend/model-backend.js';
 import { nowMs } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
@@ -22,6 +23,8 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 const logger = workerLogger(post);
 forwardConsole(logger);
+/** Sessions of a profile in progress; empty (and free) while no profile runs. */
+const profiling = new ProfilingSessions(startup.backend, startup.settings);
 
 async function handleRun(session: ModelBackend, message: RunMessage): Promise<void> {
   const inputBuffers = uniqueBuffers(message.inputs.map((t) => t.buffer));
@@ -31,8 +34,18 @@ async function handleRun(session: ModelBackend, message: RunMessage): Promise<vo
       await handleDecoupledRun(session, message, inputBuffers, start);
       return;
     }
-    const { outputs, computeEnd } = await session.run(message.inputs, message.outputNames, message.variant);
-    const compute = { start, end: computeEnd };
+    let compute;
+    let outputs;
+    if (message.profile !== undefined) {
+      const run = await profiling.run(message.profile, message.inputs, message.outputNames, message.variant);
+      // Compute starts after the profiling session's set-up, which the h2d phase then shows.
+      compute = { start: run.start, end: run.computeEnd };
+      outputs = run.outputs;
+    } else {
+      const run = await session.run(message.inputs, message.outputNames, message.variant);
+      compute = { start, end: run.computeEnd };
+      outputs = run.outputs;
+    }
     const outputBuffers = uniqueBuffers(outputs.map((t) => t.buffer));
     post({ type: 'result', runId: message.runId, outputs, inputBuffers, compute }, [...outputBuffers, ...inputBuffers]);
   } catch (err) {
@@ -127,10 +140,14 @@ async function main(): Promise<void> {
   let chain = Promise.resolve();
   port!.on('message', (message: ToWorker) => {
     if (message.type === 'stop') {
-      chain = chain.then(() => session.release()).finally(() => port!.close());
+      chain = chain.then(() => profiling.releaseAll()).then(() => session.release()).finally(() => port!.close());
       return;
     }
     if (message.type === 'crash') process.exit(70);
+    if (message.type === 'profile-end') {
+      chain = chain.then(async () => post({ type: 'profile-data', id: message.id, profile: await profiling.end(message.id, startup.instanceName) }));
+      return;
+    }
     chain = chain.then(() => handleRun(session, message));
   });
   const { executionProvider, deviceId } = startup.settings;

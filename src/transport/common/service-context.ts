@@ -1,4 +1,5 @@
 import type { Logger } from '../../core/logger.js';
+import type { ProfileControl } from '../../core/profiling.js';
 import type { RequestLimits } from '../../core/request-limits.js';
 import type { LogControl, RequestTelemetry, TraceControl } from '../../core/telemetry.js';
 import type { ModelRegistry } from '../../repository/model-registry.js';
@@ -29,6 +30,8 @@ export interface ServiceContext {
   readonly logger: Logger;
   readonly telemetry: RequestTelemetry;
   readonly traceControl: TraceControl;
+  /** ONNX Runtime profiles on demand (TraceSetting's nereid_profile_* keys). */
+  readonly profileControl: ProfileControl;
   readonly logControl: LogControl;
   /** What one request may make the server hold; checked before it is decoded. */
   readonly requestLimits: RequestLimits;

@@ -13,12 +13,15 @@ const invalid = (message: string) => new InferError('SETTING_INVALID', message);
  * before anything changes. Returns the settings now in force, each as a list of strings.
  */
 export function applyTraceSetting(
-  context: Pick<ServiceContext, 'registry' | 'traceControl'>,
+  context: Pick<ServiceContext, 'registry' | 'traceControl' | 'profileControl'>,
   model: string,
   settings: Readonly<Record<string, readonly string[]>>,
 ): Record<string, string[]> {
   if (model !== '' && !context.registry.isReady(model, '')) throw invalid(`Request for unknown model : ${clip(model)}`);
-  const change = parseTraceChange(settings);
+  const { profile, trace } = splitProfileSettings(settings);
+  const change = parseTraceChange(trace);
+  const profileRequest = parseProfileRequest(context, model, profile);
+  if (profileRequest !== undefined) context.profileControl.start(model, profileRequest.executions, profileRequest.instance);
   if (Object.keys(change).length > 0) {
     if (model === '' && Object.values(change).some((v) => v === null)) {
       throw invalid('an empty value clears a per-model override; global settings cannot be cleared');
@@ -33,7 +36,67 @@ export function applyTraceSetting(
     trace_mode: [current.mode],
   };
   for (const [key, value] of Object.entries(current.exporter)) view[key] = [value];
+  const status = model === '' ? undefined : context.profileControl.status(model);
+  if (status !== undefined) {
+    view[PROFILE_EXECUTIONS] = [String(status.remaining)];
+    if (status.instance !== undefined) view[PROFILE_INSTANCE] = [status.instance];
+    view['nereid_profile_requested'] = [String(status.executions)];
+    view['nereid_profile_state'] = [status.state];
+    view['nereid_profile_file'] = [status.file];
+    view['nereid_profile_summary'] = [status.summaryFile];
+    if (status.error !== undefined) view['nereid_profile_error'] = [status.error];
+  }
   return view;
+}
+
+/** Nereid's keys: profile the model's next N executions with ONNX Runtime's profiler (0 ends a profile early). */
+const PROFILE_EXECUTIONS = 'nereid_profile_executions';
+/** Optional, with PROFILE_EXECUTIONS: only this instance's executions. */
+const PROFILE_INSTANCE = 'nereid_profile_instance';
+/** The most executions one profile may ask for (each adds its node events to the file). */
+const MAX_PROFILE_EXECUTIONS = 10_000;
+
+function splitProfileSettings(settings: Readonly<Record<string, readonly string[]>>) {
+  const trace: Record<string, readonly string[]> = {};
+  const profile: Record<string, readonly string[]> = {};
+  for (const [key, value] of Object.entries(settings)) (key.startsWith('nereid_profile_') ? profile : trace)[key] = value;
+  return { profile, trace };
+}
+
+/** Checks the nereid_profile_* keys against the model; undefined when none is given. */
+function parseProfileRequest(
+  context: Pick<ServiceContext, 'registry'>,
+  model: string,
+  settings: Readonly<Record<string, readonly string[]>>,
+): { executions: number; instance: string | undefined } | undefined {
+  for (const key of Object.keys(settings)) {
+    if (key !== PROFILE_EXECUTIONS && key !== PROFILE_INSTANCE) throw invalid(`unknown trace setting ${quote(key)}; Nereid's profile keys are ${PROFILE_EXECUTIONS} and ${PROFILE_INSTANCE}`);
+  }
+  const executions = settings[PROFILE_EXECUTIONS];
+  const instance = settings[PROFILE_INSTANCE];
+  if (executions === undefined) {
+    if (instance !== undefined) throw invalid(`'${PROFILE_INSTANCE}' needs '${PROFILE_EXECUTIONS}' in the same request`);
+    return undefined;
+  }
+  if (model === '') throw invalid(`'${PROFILE_EXECUTIONS}' profiles one model: send it with the model's name`);
+  if (executions.length !== 1) throw invalid(`expect only 1 value for ${quote(PROFILE_EXECUTIONS)}`);
+  const raw = executions[0]!;
+  if (!/^\d+$/.test(raw) || Number(raw) > MAX_PROFILE_EXECUTIONS) {
+    throw invalid(`Unable to parse '${PROFILE_EXECUTIONS}'. Expecting a number of executions from 0 (end the profile now) to ${MAX_PROFILE_EXECUTIONS}, got: ${clip(raw)}`);
+  }
+  const ready = context.registry.get(model, '');
+  if (ready.config.backend !== 'onnxruntime') {
+    throw invalid(`model ${quote(model)} runs on the '${ready.config.backend}' backend; only ONNX Runtime models can be profiled`);
+  }
+  if (ready.config.modelTransactionPolicy?.decoupled === true) throw invalid(`model ${quote(model)} is decoupled; only models answering once per request can be profiled`);
+  let name: string | undefined;
+  if (instance !== undefined) {
+    if (instance.length !== 1) throw invalid(`expect only 1 value for ${quote(PROFILE_INSTANCE)}`);
+    name = instance[0]!;
+    const names = ready.servable.instances().map((i) => i.name);
+    if (!names.includes(name)) throw invalid(`model ${quote(model)} has no instance ${quote(name)}; its instances are ${names.map((n) => quote(n)).join(', ')}`);
+  }
+  return { executions: Number(raw), instance: name };
 }
 
 function parseTraceChange(settings: Readonly<Record<string, readonly string[]>>): TraceSettingChange {

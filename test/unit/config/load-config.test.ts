@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { tmpdir } from 'node:os';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../../src/config/load-config.js';
@@ -112,6 +114,7 @@ describe('loadConfig', () => {
         ],
       },
       cache: undefined,
+      profileDir: path.join(tmpdir(), 'nereid-profiles'),
       log: { level: 'info', format: 'json', timestamps: 'ISO8601', file: undefined },
     });
   });

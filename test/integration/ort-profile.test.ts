@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { status } from '@grpc/grpc-js';
+import { after, before, describe, it } from 'node:test';
+import { assertGrpcError } from '../helpers/assert-grpc.js';
+import { ocrRepository, scratchDirectory } from '../helpers/fixtures.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { float32Bytes } from '../helpers/tensors.js';
+
+interface TraceEvent {
+  name: string;
+  cat?: string;
+  ph: string;
+  ts?: number;
+  dur?: number;
+  tid: number;
+  args?: Record<string, unknown>;
+}
+
+type Settings = Record<string, { value: string[] }>;
+
+const SIZE = 3 * 48 * 192;
+const image = float32Bytes(Float32Array.from({ length: SIZE }, (_, i) => (i % 97) / 97));
+
+describe('ONNX Runtime profiles on demand through TraceSetting (issue 15)', () => {
+  let t: TestServer;
+  let dir: string;
+  before(async () => {
+    dir = scratchDirectory('profiles');
+    t = await startTestServer([await ocrRepository()], { flags: ['--model-control-mode', 'explicit', '--load-model', 'ocr_cls', '--profile-dir', dir] });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  const setting = (settings: Settings, model = 'ocr_cls') => t.client.call<{ settings: Settings }>('TraceSetting', { model_name: model, settings });
+  const infer = () => t.client.call('ModelInfer', { model_name: 'ocr_cls', inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 3, 48, 192] }], raw_input_contents: [image] });
+  /** Waits (on the state TraceSetting reports, never a fixed sleep) until the profile is written. */
+  const written = async () => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const state = (await setting({})).settings['nereid_profile_state']?.value[0];
+      if (state === 'written') return;
+      if (state === 'failed' || Date.now() > deadline) throw new Error(`profile state ${state}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const profileFiles = () => readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+  it('profiles the next 5 executions into one Perfetto trace with the four phases, then stops', async () => {
+    const started = await setting({ nereid_profile_executions: { value: ['5'] } });
+    assert.deepEqual(started.settings['nereid_profile_executions'], { value: ['5'] });
+    assert.deepEqual(started.settings['nereid_profile_state'], { value: ['running'] });
+    const file = started.settings['nereid_profile_file']!.value[0]!;
+    const summaryFile = started.settings['nereid_profile_summary']!.value[0]!;
+    assert.ok(file.startsWith(dir) && file.endsWith('.json'), file);
+    // One at a time, so that each request is one execution.
+    for (let i = 0; i < 5; i++) await infer();
+    await written();
+    const after5 = await setting({});
+    assert.deepEqual(after5.settings['nereid_profile_executions'], { value: ['0'] });
+
+    const trace = JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[]; displayTimeUnit: string };
+    const spans = trace.traceEvents.filter((e) => e.ph === 'X');
+    const nereid = (name: string) => spans.filter((e) => e.cat === 'nereid' && e.name === name);
+    for (const phase of ['queue', 'h2d', 'compute', 'd2h']) assert.equal(nereid(phase).length, 5, `${phase} spans`);
+    const kernels = spans.filter((e) => e.cat === 'onnxruntime.Node' && e.name.endsWith('_kernel_time'));
+    assert.ok(kernels.length >= 5 * 10, `only ${kernels.length} node kernel events`);
+    assert.ok(kernels.every((e) => typeof e.args?.['op_name'] === 'string'));
+    // One timeline: each of ONNX Runtime's model_run events overlaps the compute span of its execution.
+    const runs = spans.filter((e) => e.cat === 'onnxruntime.Session' && e.name === 'model_run');
+    assert.equal(runs.length, 5, 'one model_run per profiled execution (the set-up run is left out)');
+    for (const run of runs) {
+      const overlaps = nereid('compute').some((c) => run.ts! < c.ts! + c.dur! && c.ts! < run.ts! + run.dur!);
+      assert.ok(overlaps, `model_run at ${run.ts} µs overlaps no compute span`);
+    }
+    assert.ok(trace.traceEvents.some((e) => e.ph === 'M' && e.name === 'thread_name' && String(e.args?.['name']).includes('onnxruntime fp32')));
+
+    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as {
+      executions: number;
+      variants: Record<string, { executions: number; operators: { op: string; totalUs: number; share: number }[] }>;
+    };
+    assert.equal(summary.executions, 5);
+    const fp32 = summary.variants['fp32']!;
+    assert.equal(fp32.executions, 5);
+    assert.ok(fp32.operators.length > 3);
+    assert.ok(fp32.operators.some((o) => o.op === 'Conv'), fp32.operators.map((o) => o.op).join(', '));
+    for (let i = 1; i < fp32.operators.length; i++) assert.ok(fp32.operators[i - 1]!.totalUs >= fp32.operators[i]!.totalUs, 'sorted by total time');
+
+    // A 6th execution adds nothing: no new file, the trace unchanged, nothing left of ORT's own files.
+    const before6 = statSync(file);
+    const files = profileFiles();
+    await infer();
+    await setting({});
+    assert.deepEqual(profileFiles(), files);
+    assert.deepEqual(files.sort(), [file, summaryFile].map((f) => f.slice(dir.length + 1)).sort());
+    assert.equal(statSync(file).mtimeMs, before6.mtimeMs);
+    assert.equal((await setting({})).settings['nereid_profile_state']?.value[0], 'written');
+  });
+
+  it('profiles only the named instance, and 0 ends a profile early', async () => {
+    const instances = t.server.registry.get('ocr_cls', '').servable.instances().map((i) => i.name);
+    const started = await setting({ nereid_profile_executions: { value: ['50'] }, nereid_profile_instance: { value: [instances[1]!] } });
+    const file = started.settings['nereid_profile_file']!.value[0]!;
+    const executions = () => t.server.registry.get('ocr_cls', '').servable.instances().map((i) => i.executions);
+    const before = executions();
+    // Concurrent requests, so that both instances run (an idle pool leases its first instance).
+    for (let round = 0; round < 50; round++) {
+      await Promise.all(Array.from({ length: 8 }, () => infer()));
+      if (Number((await setting({})).settings['nereid_profile_executions']!.value[0]) < 50 && executions()[0]! > before[0]!) break;
+    }
+    assert.ok(executions()[0]! > before[0]!, 'the other instance ran too');
+    const ended = await setting({ nereid_profile_executions: { value: ['0'] } });
+    assert.notEqual(ended.settings['nereid_profile_state']?.value[0], 'running');
+    await written();
+    const trace = JSON.parse(readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] };
+    const computes = trace.traceEvents.filter((e) => e.cat === 'nereid' && e.name === 'compute');
+    assert.ok(computes.length >= 1 && computes.length < 50, `${computes.length} executions profiled`);
+    assert.ok(computes.every((e) => e.args?.['instance'] === instances[1]), 'only the named instance');
+  });
+
+  it('refuses bad profile settings with INVALID_ARGUMENT and stays healthy', async () => {
+    const cases: [Settings, string, RegExp][] = [
+      [{ nereid_profile_executions: { value: ['five'] } }, 'ocr_cls', /Unable to parse 'nereid_profile_executions'\. Expecting a number of executions from 0/],
+      [{ nereid_profile_executions: { value: ['100000'] } }, 'ocr_cls', /Expecting a number of executions from 0 \(end the profile now\) to 10000/],
+      [{ nereid_profile_executions: { value: ['5'] } }, '', /'nereid_profile_executions' profiles one model: send it with the model's name/],
+      [{ nereid_profile_executions: { value: ['5'] }, nereid_profile_instance: { value: ['nope'] } }, 'ocr_cls', /model 'ocr_cls' has no instance 'nope'; its instances are 'ocr_cls_0_0', 'ocr_cls_0_1'/],
+      [{ nereid_profile_instance: { value: ['ocr_cls_0_0'] } }, 'ocr_cls', /'nereid_profile_instance' needs 'nereid_profile_executions' in the same request/],
+      [{ nereid_profile_count: { value: ['5'] } }, 'ocr_cls', /unknown trace setting 'nereid_profile_count'; Nereid's profile keys are nereid_profile_executions and nereid_profile_instance/],
+    ];
+    for (const [settings, model, message] of cases) await assertGrpcError(setting(settings, model), status.INVALID_ARGUMENT, message);
+    await infer();
+    assert.deepEqual(await t.client.call('ServerLive', {}), { live: true });
+  });
+});

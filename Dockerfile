@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Nereid images. Default target: CPU. CUDA: docker build --target cuda -t nereid:cuda .
-# Both run as a non-root user (uid 1000), serve gRPC on 8001 and Prometheus metrics on 8002,
+# Both run as a non-root user (uid 1000), serve HTTP on 8000, gRPC on 8001 and Prometheus metrics on 8002,
 # and serve the repository mounted at /models (the example models when nothing is mounted).
 # `tritonserver` is on the PATH and a leading `tritonserver` argument is skipped, so Triton's
 # command lines run as written (README, "Triton command lines").
@@ -33,8 +33,8 @@ COPY proto ./proto
 COPY scripts/image/tritonserver /usr/local/bin/tritonserver
 COPY models /models
 USER node
-# 8001: gRPC (KServe v2 / Triton); 8002: Prometheus metrics (GET /metrics).
-EXPOSE 8001 8002
+# 8000: HTTP/REST (KServe v2 / Triton); 8001: gRPC (KServe v2 / Triton); 8002: Prometheus metrics (GET /metrics).
+EXPOSE 8000 8001 8002
 # Liveness: the `live` health service answers SERVING while the process serves, models loading
 # or not. With --grpc-use-ssl, run the probe with --tls (and --ca, --cert, --key) instead.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["node", "dist/health-probe.js", "--service", "live"]
@@ -67,7 +67,7 @@ COPY proto ./proto
 COPY scripts/image/tritonserver /usr/local/bin/tritonserver
 COPY models /models
 USER nereid
-EXPOSE 8001 8002
+EXPOSE 8000 8001 8002
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["node", "dist/health-probe.js", "--service", "live"]
 ENTRYPOINT ["node", "dist/main.js"]
 CMD ["--model-repository", "/models", "--grpc-port", "8001", "--metrics-port", "8002"]

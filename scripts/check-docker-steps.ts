@@ -179,7 +179,7 @@ function checkContents(image: StageState): void {
 /** A server started from the image's files; resolves once it logged its gRPC port. */
 async function startServer(image: StageState, command: string[], env: NodeJS.ProcessEnv = {}) {
   const [program, ...args] = command;
-  const child = spawn(program === 'node' ? image.node : program!, [...args, '--grpc-address=127.0.0.1', '--grpc-port=0', '--metrics-address=127.0.0.1', '--metrics-port=0', '--log-format=json'], {
+  const child = spawn(program === 'node' ? image.node : program!, [...args, '--grpc-address=127.0.0.1', '--grpc-port=0', '--http-address=127.0.0.1', '--http-port=0', '--metrics-address=127.0.0.1', '--metrics-port=0', '--log-format=json'], {
     cwd: path.join(image.dir, image.workdir),
     env: { ...image.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

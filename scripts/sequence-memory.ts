@@ -20,7 +20,7 @@ const count = Number(process.argv[2] ?? 2000);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc (npx tsx --expose-gc scripts/sequence-memory.ts)');
 const repository = fileURLToPath(new URL('../models/', import.meta.url));
-const command = loadConfig(['--model-repository', repository, '--grpc-port', '0', '--metrics-port', '0', '--grpc-address', '127.0.0.1', '--metrics-address', '127.0.0.1'], {});
+const command = loadConfig(['--model-repository', repository, '--grpc-port', '0', '--http-port', '0', '--metrics-port', '0', '--grpc-address', '127.0.0.1', '--metrics-address', '127.0.0.1'], {});
 if (command.kind !== 'run') throw new Error('unexpected command');
 const { logger, settings } = createLogging({ level: 'silent', format: 'json' });
 const server = await NereidServer.start(command.config, { logger, logControl: settings });

@@ -24,7 +24,8 @@ import { TraceSettings } from './telemetry/trace-settings.js';
 import { OrtProfiles } from './telemetry/ort-profiles.js';
 import { OtelTracing } from './telemetry/tracing.js';
 import { GrpcEndpoint } from './transport/grpc/grpc-server.js';
-import type { ServerState } from './transport/common/service-context.js';
+import { HttpEndpoint } from './transport/http/http-endpoint.js';
+import type { ServerState, ServiceContext } from './transport/common/service-context.js';
 
 /** Protocol extensions Nereid implements today (reported by ServerMetadata). */
 export const EXTENSIONS: readonly string[] = [
@@ -38,6 +39,7 @@ export const EXTENSIONS: readonly string[] = [
   'schedule_policy',
   'trace',
   'logging',
+  'binary_tensor_data',
 ];
 
 /** Nereid's version, from package.json. */
@@ -69,7 +71,7 @@ export class StartupError extends Error {
 }
 
 /**
- * The composition root: wires the registry, model runtimes and the gRPC endpoint from a
+ * The composition root: wires the registry, model runtimes and the gRPC and HTTP endpoints from a
  * frozen ServerConfig. Two servers can run in one process (tests do); nothing is global.
  */
 export class NereidServer implements ServerState {
@@ -79,8 +81,10 @@ export class NereidServer implements ServerState {
   private started = false;
   private readonly listeners: (() => void)[] = [];
   private readonly endpoint: GrpcEndpoint;
+  private readonly http: HttpEndpoint;
   private readonly metricsServer: MetricsServer | undefined;
   private boundPort = 0;
+  private boundHttpPort = 0;
   private boundMetricsPort = 0;
   private drainedInTime = true;
   private poller: RepositoryPoller | undefined;
@@ -100,23 +104,23 @@ export class NereidServer implements ServerState {
     logControl: LogControl,
     metricsRegistry: Registry,
   ) {
-    this.endpoint = new GrpcEndpoint(
-      {
-        registry,
-        sharedMemory,
-        state: this,
-        serverName: config.serverName,
-        serverVersion: SERVER_VERSION,
-        extensions: EXTENSIONS,
-        logger,
-        telemetry: tracing,
-        traceControl: traceSettings,
-        profileControl: profiles,
-        logControl,
-        requestLimits: config.limits.request,
-      },
-      config.grpc,
-    );
+    // One context for both front doors: everything below the transport is shared.
+    const context: ServiceContext = {
+      registry,
+      sharedMemory,
+      state: this,
+      serverName: config.serverName,
+      serverVersion: SERVER_VERSION,
+      extensions: EXTENSIONS,
+      logger,
+      telemetry: tracing,
+      traceControl: traceSettings,
+      profileControl: profiles,
+      logControl,
+      requestLimits: config.limits.request,
+    };
+    this.endpoint = new GrpcEndpoint(context, config.grpc);
+    this.http = new HttpEndpoint(context, config.http);
     this.metricsServer = config.metrics.enabled ? new MetricsServer(metricsRegistry) : undefined;
   }
 
@@ -197,8 +201,20 @@ export class NereidServer implements ServerState {
       }
       logger.info({ address: config.grpc.address, port: server.boundPort, tls: tlsMode(config.grpc.tls) }, 'gRPC endpoint listening');
     } else {
-      logger.warn('gRPC endpoint off (--allow-grpc=false): no inference endpoint is served, only metrics');
+      logger.warn('gRPC endpoint off (--allow-grpc=false)');
     }
+    if (config.http.enabled) {
+      try {
+        server.boundHttpPort = await server.http.listen();
+      } catch (err) {
+        await server.endpoint.close(0);
+        throw new StartupError((err as Error).message);
+      }
+      logger.info({ address: config.http.address, port: server.boundHttpPort }, 'HTTP endpoint listening');
+    } else {
+      logger.warn('HTTP endpoint off (--allow-http=false)');
+    }
+    if (!config.grpc.enabled && !config.http.enabled) logger.warn('no inference endpoint is served (--allow-grpc=false and --allow-http=false), only metrics');
     if (server.metricsServer !== undefined) {
       server.boundMetricsPort = await server.metricsServer.listen(config.metrics.address, config.metrics.port);
       logger.info({ address: config.metrics.address, port: server.boundMetricsPort }, 'metrics endpoint listening (GET /metrics)');
@@ -228,6 +244,11 @@ export class NereidServer implements ServerState {
   /** The bound gRPC port (the real one when the config asked for port 0). */
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The bound HTTP port (0 when HTTP is off). */
+  get httpPort(): number {
+    return this.boundHttpPort;
   }
 
   /** The bound metrics port (0 when metrics are off). */
@@ -268,7 +289,11 @@ export class NereidServer implements ServerState {
     this.changed();
     this.logger.info({ graceSecs: this.config.exitTimeoutSecs }, 'shutting down: refusing new requests, finishing those in flight');
     const deadline = Date.now() + this.config.exitTimeoutSecs * 1000;
-    this.drainedInTime = await this.endpoint.close(this.config.exitTimeoutSecs * 1000);
+    const [grpcDrained, httpDrained] = await Promise.all([
+      this.endpoint.close(this.config.exitTimeoutSecs * 1000),
+      this.http.close(this.config.exitTimeoutSecs * 1000),
+    ]);
+    this.drainedInTime = grpcDrained && httpDrained;
     if (!this.drainedInTime) this.logger.warn('calls still open after the exit timeout were cancelled');
     await this.poller?.stop();
     await this.registry.unloadAll();

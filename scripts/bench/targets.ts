@@ -93,7 +93,7 @@ function serverMain(entry: ServerEntry): string[] {
 
 /** The flags every benchmarked server gets: every port on loopback and chosen by the system, JSON logs. */
 function serverFlags(repository: string): string[] {
-  return ['--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
+  return ['--model-repository', repository, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--http-address', '127.0.0.1', '--http-port', '0', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
 }
 
 /**

@@ -5,6 +5,7 @@ import { ConfigError } from './config-error.js';
 import { readCacheConfig } from './cache-config.js';
 import { readGrpcConfig } from './grpc-config.js';
 import { readMetricsConfig } from './metrics-config.js';
+import { readHttpConfig } from './http-config.js';
 import { readLogConfig } from './log-config.js';
 import { readLimitsConfig } from './limits-config.js';
 import { envName, OPTIONS, type OptionSpec } from './options.js';
@@ -177,6 +178,7 @@ function buildConfig(
     modelRepositories: repositories,
     serverName: str('server-name', 'nereid'),
     grpc: readGrpcConfig(read),
+    http: readHttpConfig(read),
     modelControl: modelControl(values, int, oneOf, label),
     sharedMemory: { allowClient: bool('allow-client-shm', false) },
     exitOnError: bool('exit-on-error', true),

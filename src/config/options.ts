@@ -16,7 +16,11 @@ export interface OptionSpec {
  */
 export const OPTIONS: readonly OptionSpec[] = [
   { name: 'model-repository', kind: 'list', aliases: ['model-store'], envSeparator: ',', description: 'Model repository directory (Triton layout); repeat for several. Required.' },
-  { name: 'allow-grpc', kind: 'bool', defaultText: 'true', description: 'Serve the gRPC endpoint. With false only the metrics endpoint listens (as in Triton).' },
+  { name: 'allow-grpc', kind: 'bool', defaultText: 'true', description: 'Serve the gRPC endpoint (as in Triton). With --allow-http=false too, only the metrics endpoint listens.' },
+  { name: 'allow-http', kind: 'bool', defaultText: 'true', description: 'Serve the HTTP/REST endpoint (KServe v2 REST with Triton\'s extensions), as Triton does by default.' },
+  { name: 'http-address', kind: 'string', defaultText: '0.0.0.0', description: 'Address the HTTP endpoint binds.' },
+  { name: 'http-port', kind: 'int', defaultText: '8000', description: 'HTTP port; 0 picks a free one.' },
+  { name: 'http-thread-count', kind: 'int', description: 'Accepted for Triton command lines; changes nothing (with a warning): Node\'s event loop serves HTTP as it serves gRPC, and models run on their instances\' worker threads.' },
   { name: 'grpc-address', kind: 'string', defaultText: '0.0.0.0', description: 'Address the gRPC endpoint binds.' },
   { name: 'grpc-port', kind: 'int', defaultText: '8001', description: 'gRPC port; 0 picks a free one.' },
   { name: 'grpc-keepalive-time', kind: 'int', defaultText: '7200000', description: 'Milliseconds between keepalive pings on idle connections (Triton default).' },

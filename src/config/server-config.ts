@@ -10,6 +10,7 @@ export interface ServerConfig {
   readonly modelRepositories: readonly string[];
   readonly serverName: string;
   readonly grpc: GrpcConfig;
+  readonly http: HttpConfig;
   /** How models are loaded and unloaded (Triton's model control modes). */
   readonly modelControl: ModelControlConfig;
   /** Client shared memory (Triton's system shared memory extension). */
@@ -37,6 +38,14 @@ export interface ServerConfig {
   /** Where ONNX Runtime profiles asked for over TraceSetting are written (--profile-dir). */
   readonly profileDir: string;
   readonly log: LogConfig;
+}
+
+/** The HTTP/REST endpoint (Triton's --allow-http, --http-address, --http-port). */
+export interface HttpConfig {
+  /** Serve HTTP at all (Triton's --allow-http). */
+  readonly enabled: boolean;
+  readonly address: string;
+  readonly port: number;
 }
 
 /** The gRPC endpoint (Triton's --grpc-* flags, with gRPC core's defaults). */

@@ -101,10 +101,9 @@ function traceEntry(name: string, key: string): TritonFlag {
   };
 }
 
-const HTTP = 'Nereid serves no HTTP/REST endpoint yet; clients and probes must use gRPC on --grpc-port';
 const SAGEMAKER = 'Nereid has no SageMaker endpoint';
 const VERTEX = 'Nereid has no Vertex AI endpoint';
-const NO_THREADS = 'Node\'s event loop serves gRPC, so there are no handler threads or request pools to size';
+const NO_THREADS = 'Node\'s event loop serves gRPC (and HTTP), so there are no handler threads or request pools to size';
 const NO_CACHE_LIBRARIES = 'the local response cache is built in; no cache libraries are loaded';
 const NO_RATE_LIMITER = 'Nereid has no rate limiter; an idle instance runs the next batch at once';
 const NO_LIBRARIES = 'Nereid loads no shared-library backends, caches or repository agents';
@@ -135,13 +134,9 @@ export const TRITON_FLAGS: ReadonlyMap<string, TritonFlag> = new Map(
           : { kind: 'warn', message: `${flag} is deprecated (as in Triton); false is the default, configs are auto-completed` },
     },
     // HTTP
-    falseOrWarn('allow-http', HTTP),
-    ignored('http-address', 'value', HTTP),
-    ignored('http-port', 'value', HTTP),
-    ignored('reuse-http-port', 'bool', HTTP),
-    ignored('http-header-forward-pattern', 'value', HTTP),
-    ignored('http-thread-count', 'value', HTTP),
-    ignored('http-restricted-api', 'value', HTTP),
+    onlyFalse('reuse-http-port', 'Node 20 cannot share a listening port between processes (SO_REUSEPORT); run one server per port'),
+    ignored('http-header-forward-pattern', 'value', 'request parameters are not passed to ONNX Runtime, so forwarded headers would reach nothing'),
+    refused('http-restricted-api', 'Nereid does not restrict APIs to callers sending a header, and serving them unrestricted would open what the flag closes'),
     // gRPC
     onlyFalse('reuse-grpc-port', 'Node 20 cannot share a listening port between processes (SO_REUSEPORT); run one server per port'),
     ignored('grpc-header-forward-pattern', 'value', 'request parameters are not passed to ONNX Runtime, so forwarded headers would reach nothing'),

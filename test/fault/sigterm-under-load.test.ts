@@ -16,7 +16,7 @@ import { faultScale } from './fault-scale.js';
  */
 const CLIENTS = 32;
 const CONNECTIONS = 4;
-const LOOPBACK = ['--grpc-port', '0', '--grpc-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
+const LOOPBACK = ['--grpc-port', '0', '--grpc-address', '127.0.0.1', '--http-port', '0', '--http-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
 
 const request = (seed: number) => ({
   model_name: 'simple',

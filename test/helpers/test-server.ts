@@ -19,7 +19,7 @@ export interface TestServer {
 /** A ServerConfig from flags, with loopback addresses and port 0 already set. */
 export function testConfig(repositories: readonly string[], flags: readonly string[] = []): ServerConfig {
   // Many tests serve repositories where some models fail on purpose: serve the rest, unless a test asks otherwise.
-  const argv = ['--grpc-address', '127.0.0.1', '--grpc-port', '0', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--exit-timeout-secs', '5', '--exit-on-error=false', ...flags];
+  const argv = ['--grpc-address', '127.0.0.1', '--grpc-port', '0', '--http-address', '127.0.0.1', '--http-port', '0', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--exit-timeout-secs', '5', '--exit-on-error=false', ...flags];
   for (const repository of repositories) argv.push('--model-repository', repository);
   const command = loadConfig(argv, {});
   if (command.kind !== 'run') throw new Error('unexpected command');

@@ -23,7 +23,7 @@ describe('server, model metadata and health RPCs', () => {
     const metadata = await t.client.call<{ name: string; version: string; extensions: string[] }>('ServerMetadata', {});
     assert.equal(metadata.name, 'nereid-test');
     assert.match(metadata.version, /^\d+\.\d+\.\d+/);
-    assert.deepEqual(metadata.extensions, ['sequence', 'sequence(string_id)', 'model_repository', 'model_repository(unload_dependents)', 'model_configuration', 'system_shared_memory', 'statistics', 'schedule_policy', 'trace', 'logging']);
+    assert.deepEqual(metadata.extensions, ['sequence', 'sequence(string_id)', 'model_repository', 'model_repository(unload_dependents)', 'model_configuration', 'system_shared_memory', 'statistics', 'schedule_policy', 'trace', 'logging', 'binary_tensor_data']);
   });
 
   it('ModelReady: true for a loaded model, false (not an error) for unknown ones', async () => {

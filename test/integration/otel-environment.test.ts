@@ -17,7 +17,7 @@ const OUTSIDE = 'ffffffff000000000000000000000000';
 
 /** The real server with its real OTLP exporter, configured from flags and these OTEL_* variables only. */
 async function serverWith(env: NodeJS.ProcessEnv, traceConfig = 'level=TIMESTAMPS') {
-  const argv = ['--model-repository', EXAMPLE_REPOSITORY, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--allow-metrics', 'false', '--exit-timeout-secs', '5', '--trace-config', traceConfig];
+  const argv = ['--model-repository', EXAMPLE_REPOSITORY, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--allow-http', 'false', '--allow-metrics', 'false', '--exit-timeout-secs', '5', '--trace-config', traceConfig];
   const command = loadConfig(argv, env);
   assert.equal(command.kind, 'run');
   const { logger, settings } = createLogging({ level: 'silent', format: 'json' });

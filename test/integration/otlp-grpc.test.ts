@@ -13,7 +13,7 @@ const simple = simpleRequest({ raw_input_contents: [int32Bytes(new Array(16).fil
 
 /** The real server with its real exporter, configured from these flags and variables only; one request traced. */
 async function exportOneRequest(env: NodeJS.ProcessEnv, traceConfig: string): Promise<void> {
-  const argv = ['--model-repository', EXAMPLE_REPOSITORY, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--allow-metrics', 'false', '--exit-timeout-secs', '5', '--trace-config', traceConfig];
+  const argv = ['--model-repository', EXAMPLE_REPOSITORY, '--grpc-address', '127.0.0.1', '--grpc-port', '0', '--allow-http', 'false', '--allow-metrics', 'false', '--exit-timeout-secs', '5', '--trace-config', traceConfig];
   const command = loadConfig(argv, env);
   assert.equal(command.kind, 'run');
   const { logger, settings } = createLogging({ level: 'silent', format: 'json' });

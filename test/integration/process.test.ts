@@ -17,7 +17,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const LOOPBACK = ['--grpc-port', '0', '--grpc-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
+const LOOPBACK = ['--grpc-port', '0', '--grpc-address', '127.0.0.1', '--http-port', '0', '--http-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json'];
 
 describe('the nereid command', () => {
   it('exits with status 2 and names the bad flag', async () => {
@@ -66,7 +66,7 @@ describe('the nereid command', () => {
   });
 
   it('on SIGTERM goes NOT_SERVING, finishes the request in flight, and exits 0', async () => {
-    const { child, exited, waitForLog } = nereid(['--model-repository', await testRepository(), '--grpc-port', '0', '--grpc-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json']);
+    const { child, exited, waitForLog } = nereid(['--model-repository', await testRepository(), '--grpc-port', '0', '--grpc-address', '127.0.0.1', '--http-port', '0', '--http-address', '127.0.0.1', '--metrics-address', '127.0.0.1', '--metrics-port', '0', '--log-format', 'json']);
     const listening = await waitForLog('gRPC endpoint listening');
     await waitForLog('server is ready');
     const client = new ProtoClient(`127.0.0.1:${listening['port']}`);

@@ -8,7 +8,7 @@ import { nereid } from '../helpers/nereid-process.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
 /** Appended to each copied line: loopback and free ports (the last value of a flag wins), JSON logs. */
-const LOOPBACK = ['--grpc-port=0', '--grpc-address=127.0.0.1', '--metrics-port=0', '--metrics-address=127.0.0.1', '--log-format=json'];
+const LOOPBACK = ['--grpc-port=0', '--grpc-address=127.0.0.1', '--http-port=0', '--http-address=127.0.0.1', '--metrics-port=0', '--metrics-address=127.0.0.1', '--log-format=json'];
 
 /** Starts a copied command line, checks it serves the example models, then stops it with SIGTERM. */
 async function serves(args: string[]): Promise<Record<string, unknown>[]> {
@@ -33,9 +33,10 @@ describe('tritonserver command lines, copied', () => {
     assert.deepEqual(warnings(entries), []);
   });
 
-  it("from KServe's kserve-tritonserver runtime serves gRPC and warns once for each HTTP flag", async () => {
+  it("from KServe's kserve-tritonserver runtime serves gRPC and HTTP without a warning", async () => {
     const entries = await serves(['tritonserver', `--model-store=${EXAMPLE_REPOSITORY}`, '--grpc-port=9000', '--http-port=8080', '--allow-grpc=true', '--allow-http=true']);
-    assert.deepEqual(warnings(entries), ['--http-port', '--allow-http']);
+    assert.deepEqual(warnings(entries), []);
+    assert.ok(entries.some((e) => e['msg'] === 'HTTP endpoint listening'));
   });
 
   it("from Triton's Helm chart (k8s-onprem), with the server arguments its values suggest, serves", async () => {
@@ -68,8 +69,8 @@ describe('tritonserver command lines, copied', () => {
     assert.match(noFile.stderr(), /^nereid: cannot write the log to --log-file \/nonexistent\/dir\/nereid.log: ENOENT/);
   });
 
-  it('with --allow-grpc=false serves only metrics', async () => {
-    const process = nereid([`--model-repository=${EXAMPLE_REPOSITORY}`, ...LOOPBACK, '--allow-grpc=false']);
+  it('with --allow-grpc=false and --allow-http=false serves only metrics', async () => {
+    const process = nereid([`--model-repository=${EXAMPLE_REPOSITORY}`, ...LOOPBACK, '--allow-grpc=false', '--allow-http=false']);
     const metrics = await process.waitForLog('metrics endpoint listening (GET /metrics)');
     await process.waitForLog('server is ready');
     assert.equal(process.entries.some((e) => e['msg'] === 'gRPC endpoint listening'), false);

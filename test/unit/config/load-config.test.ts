@@ -63,6 +63,7 @@ describe('loadConfig', () => {
         receiveWindowBytes: 4 * 1024 * 1024,
         tls: undefined,
       },
+      http: { enabled: true, address: '0.0.0.0', port: 8000 },
       modelControl: { mode: 'none', startupModels: [], pollSecs: 0, overrideMaxBytes: 1024 ** 3 },
       sharedMemory: { allowClient: false },
       exitOnError: true,

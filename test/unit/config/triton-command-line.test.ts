@@ -64,13 +64,23 @@ describe('a tritonserver command line', () => {
     }
   });
 
-  it('starts from KServe\'s kserve-tritonserver runtime: gRPC on 9000, one warning each for the HTTP flags', () => {
+  it('starts from KServe\'s kserve-tritonserver runtime: gRPC on 9000, HTTP on 8080, no warning', () => {
     const { config, warnings } = start(['tritonserver', '--model-store=/mnt/models', '--grpc-port=9000', '--http-port=8080', '--allow-grpc=true', '--allow-http=true']);
     assert.deepEqual(config.modelRepositories, ['/mnt/models']);
     assert.equal(config.grpc.port, 9000);
     assert.equal(config.grpc.enabled, true);
-    assert.deepEqual(flagsOf(warnings), ['--http-port', '--allow-http']);
-    assert.equal(warnings[0]!.message, '--http-port changes nothing here: Nereid serves no HTTP/REST endpoint yet; clients and probes must use gRPC on --grpc-port');
+    assert.deepEqual(config.http, { enabled: true, address: '0.0.0.0', port: 8080 });
+    assert.deepEqual(warnings, []);
+  });
+
+  it('serves HTTP on 8000 by default, as Triton; --allow-http=false turns it off; --http-thread-count is accepted with a warning', () => {
+    assert.deepEqual(start(['--model-repository=/models']).config.http, { enabled: true, address: '0.0.0.0', port: 8000 });
+    assert.equal(start(['--model-repository=/models', '--allow-http=false']).config.http.enabled, false);
+    assert.equal(start(['--model-repository=/models', '--http-address=127.0.0.1']).config.http.address, '127.0.0.1');
+    const { warnings } = start(['--model-repository=/models', '--http-thread-count=8']);
+    assert.deepEqual(flagsOf(warnings), ['--http-thread-count']);
+    assert.match(warnings[0]!.message, /^--http-thread-count changes nothing here: Node's event loop serves HTTP/);
+    refused(['--model-repository=/models', '--http-port=80000'], "invalid value '80000' for --http-port: expected an integer from 0 to 65535");
   });
 
   it('starts from Triton\'s Helm chart with the server arguments its values suggest', () => {

@@ -1,0 +1,54 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InferError } from '../../core/errors.js';
+import { decodeBody, readBody } from './request-body.js';
+
+/** What a route handler answers: a status, a body (JSON text or bytes in order) and extra headers. */
+export interface Reply {
+  readonly status: number;
+  readonly body?: string | readonly Uint8Array[];
+  readonly headers?: Readonly<Record<string, string | number>>;
+}
+
+/** One HTTP request as a route handler sees it. Main thread only. */
+export class HttpCall {
+  constructor(
+    readonly request: IncomingMessage,
+    readonly response: ServerResponse,
+    /** The route's captures, percent-decoded (model name, version, region, ...). */
+    readonly params: readonly string[],
+    private readonly maxBodyBytes: number,
+  ) {}
+
+  /** A request header as one string (the first, when repeated). */
+  header(name: string): string | undefined {
+    const value = this.request.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
+
+  /** The body, decompressed (Content-Encoding gzip or deflate), bounded by the request size limit. */
+  async body(): Promise<Buffer> {
+    return decodeBody(await readBody(this.request, this.maxBodyBytes), this.header('content-encoding'), this.maxBodyBytes);
+  }
+
+  /** The body parsed as JSON; undefined when empty (Triton reads an empty body as "all defaults"). */
+  async json(): Promise<unknown> {
+    const body = await this.body();
+    return body.length === 0 ? undefined : parseJson(body);
+  }
+}
+
+/** Parses request JSON, failing with Triton's text as a client error. */
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (err) {
+    throw new InferError('REQUEST_MALFORMED', `failed to parse the request JSON buffer: ${(err as Error).message}`);
+  }
+}
+
+/** A JSON object from a request body (absent = {}), else a client error naming what was expected. */
+export function jsonObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InferError('REQUEST_MALFORMED', `${what} must be a JSON object`);
+  return value as Record<string, unknown>;
+}

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
-import { ocrRepository, scratchDirectory } from '../helpers/fixtures.js';
+import { ocrRepository, precisionRepository, scratchDirectory } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { float32Bytes } from '../helpers/tensors.js';
 
@@ -131,5 +131,44 @@ describe('ONNX Runtime profiles on demand through TraceSetting (issue 15)', () =
     for (const [settings, model, message] of cases) await assertGrpcError(setting(settings, model), status.INVALID_ARGUMENT, message);
     await infer();
     assert.deepEqual(await t.client.call('ServerLive', {}), { live: true });
+  });
+});
+
+describe('ONNX Runtime profiles per precision variant (issue 15)', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer([await precisionRepository()], {
+      flags: ['--model-control-mode', 'explicit', '--load-model', 'mlp', '--profile-dir', scratchDirectory('variant-profiles')],
+    });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it('summarizes the top operators of each precision variant the profiled executions ran', async () => {
+    const setting = (settings: Settings) => t.client.call<{ settings: Settings }>('TraceSetting', { model_name: 'mlp', settings });
+    const started = await setting({ nereid_profile_executions: { value: ['4'] } });
+    const x = float32Bytes(Float32Array.from({ length: 768 }, (_, i) => Math.sin(i)));
+    for (const precision of ['fp32', 'fp16', 'int8', 'fp32']) {
+      await t.client.call('ModelInfer', {
+        model_name: 'mlp',
+        inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 768] }],
+        raw_input_contents: [x],
+        parameters: { precision: { string_param: precision } },
+      });
+    }
+    const deadline = Date.now() + 30_000;
+    while ((await setting({})).settings['nereid_profile_state']?.value[0] !== 'written') {
+      assert.ok(Date.now() < deadline, 'the profile was not written');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const summary = JSON.parse(readFileSync(started.settings['nereid_profile_summary']!.value[0]!, 'utf8')) as {
+      variants: Record<string, { executions: number; operators: { op: string }[] }>;
+    };
+    assert.deepEqual(Object.fromEntries(Object.entries(summary.variants).map(([v, s]) => [v, s.executions])), { fp32: 2, fp16: 1, int8: 1 });
+    assert.ok(summary.variants['fp32']!.operators.some((o) => o.op === 'MatMul' || o.op === 'Gemm'), JSON.stringify(summary.variants['fp32']!.operators));
+    // int8 runs other kernels than fp32 (quantized MatMul), which is what a per-variant summary is for.
+    const int8Ops = summary.variants['int8']!.operators.map((o) => o.op);
+    assert.ok(int8Ops.some((op) => /Integer|Quant/.test(op)), int8Ops.join(', '));
   });
 });

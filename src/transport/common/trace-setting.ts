@@ -53,8 +53,8 @@ export function applyTraceSetting(
 const PROFILE_EXECUTIONS = 'nereid_profile_executions';
 /** Optional, with PROFILE_EXECUTIONS: only this instance's executions. */
 const PROFILE_INSTANCE = 'nereid_profile_instance';
-/** The most executions one profile may ask for (each adds its node events to the file). */
-const MAX_PROFILE_EXECUTIONS = 10_000;
+/** The most executions one profile may ask for: each adds its node events to the file (about 250 KB per ocr_rec execution). */
+const MAX_PROFILE_EXECUTIONS = 1000;
 
 function splitProfileSettings(settings: Readonly<Record<string, readonly string[]>>) {
   const trace: Record<string, readonly string[]> = {};

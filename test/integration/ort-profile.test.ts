@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
 import { ocrRepository, precisionRepository, scratchDirectory } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { HttpClient } from '../helpers/http-client.js';
 import { float32Bytes } from '../helpers/tensors.js';
 
 interface TraceEvent {
@@ -117,6 +118,21 @@ describe('ONNX Runtime profiles on demand through TraceSetting (issue 15)', () =
     const computes = trace.traceEvents.filter((e) => e.cat === 'nereid' && e.name === 'compute');
     assert.ok(computes.length >= 1 && computes.length < 50, `${computes.length} executions profiled`);
     assert.ok(computes.every((e) => e.args?.['instance'] === instances[1]), 'only the named instance');
+  });
+
+  it('takes the same keys over HTTP, on the model\'s trace setting route', async () => {
+    const http = new HttpClient(`http://127.0.0.1:${t.server.httpPort}`);
+    const started = await http.post('/v2/models/ocr_cls/trace/setting', { nereid_profile_executions: '2' });
+    assert.equal(started.status, 200);
+    const body = started.json as Record<string, string>;
+    assert.equal(body['nereid_profile_state'], 'running');
+    for (let i = 0; i < 2; i++) await infer();
+    await written();
+    const trace = JSON.parse(readFileSync(body['nereid_profile_file']!, 'utf8')) as { traceEvents: TraceEvent[] };
+    assert.equal(trace.traceEvents.filter((e) => e.cat === 'nereid' && e.name === 'compute').length, 2);
+    const bad = await http.post('/v2/models/ocr_cls/trace/setting', { nereid_profile_executions: 'all' });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.json), /Unable to parse 'nereid_profile_executions'/);
   });
 
   it('refuses bad profile settings with INVALID_ARGUMENT and stays healthy', async () => {

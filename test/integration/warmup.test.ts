@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogging } from '../../src/telemetry/logger.js';
-import { EXAMPLE_REPOSITORY, scratchDirectory, testRepository } from '../helpers/fixtures.js';
+import { EXAMPLE_REPOSITORY, precisionRepository, scratchDirectory, testRepository } from '../helpers/fixtures.js';
 import { logSink } from '../helpers/log-sink.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { int32Bytes, int64Bytes, readInt32 } from '../helpers/tensors.js';
@@ -136,5 +136,29 @@ describe("model_warmup with Triton's semantics (issue 15)", () => {
     assert.deepEqual([...new Set(answers)], [false]);
     assert.equal(warmupLines('slow_warm').length, 1);
     assert.deepEqual(await t.client.call('ModelReady', { name: 'slow_warm' }), { ready: true });
+  });
+});
+
+describe('model_warmup runs on every precision variant (issue 15)', () => {
+  let t: TestServer;
+  const sink = logSink();
+  before(async () => {
+    const dir = scratchDirectory('warmup-variants');
+    const mlp = path.join(await precisionRepository(), 'mlp');
+    cpSync(mlp, path.join(dir, 'mlp'), { recursive: true });
+    const config = readFileSync(path.join(mlp, 'config.pbtxt'), 'utf8');
+    const warmup = 'model_warmup [ { name: "noise" batch_size: 2 inputs { key: "x" value: { data_type: TYPE_FP32, dims: [ 768 ], random_data: true } } } ]';
+    writeFileSync(path.join(dir, 'mlp', 'config.pbtxt'), `${config}\ninstance_group [ { count: 1, kind: KIND_CPU } ]\n${warmup}\n`);
+    t = await startTestServer([dir], { logging: createLogging({ level: 'debug', format: 'json', destination: sink.stream }) });
+  });
+  after(async () => {
+    await t.stop();
+  });
+
+  it('warms fp32, fp16, the fp16-io variant (with FP16 inputs) and int8 on the instance before READY', async () => {
+    const ready = await t.client.call<{ ready: boolean }>('ModelReady', { name: 'mlp' });
+    assert.equal(ready.ready, true);
+    const lines = sink.lines.filter((l) => l['msg'] === 'warmup sample ran' && l['model'] === 'mlp');
+    assert.deepEqual(lines.map((l) => l['variant']).sort(), ['fp16', 'fp16-io', 'fp32', 'int8']);
   });
 });

@@ -2,7 +2,8 @@
  * What one request costs (issue 13), from one run's CPU columns: overhead per request, the
  * shared-CPU limit, and the one-event-loop ceiling. Reported, never asserted in tests.
  *
- *   overhead      = server CPU per request − echo CPU per request (same bytes, same level)
+ *   overhead      = server CPU per request − echo CPU per request (same bytes, same level,
+ *                   same protocol: nereid-http against echo-http)
  *                   − in-process ONNX Runtime CPU per item × items per request
  *   shared limit  = 1 / (1/echo throughput + 1/in-process best throughput)
  *   ceiling       = 1 / main-thread CPU per request (what one event loop can serve)
@@ -41,7 +42,9 @@ export function computeCost(run: BenchRun): CostRow[] {
   const rows: CostRow[] = [];
   const ip = run.inProcess;
   for (const row of run.results.filter((r) => r.target.startsWith('nereid'))) {
-    const echo = run.results.find((r) => r.target === 'echo' && r.level === row.level);
+    // Each protocol against its own echo: nereid-http against the HTTP echo, the rest against gRPC's.
+    const echoTarget = row.target.endsWith('-http') ? 'echo-http' : 'echo';
+    const echo = run.results.find((r) => r.target === echoTarget && r.level === row.level);
     const point = ip !== null ? inProcessPointFor(ip, row.executedBatch) : null;
     const serverUs = row.cpu?.serverTotalUs ?? null;
     const echoUs = echo?.cpu?.serverTotalUs ?? null;

@@ -6,6 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../src/instance/start-worker.js';
+import type { HttpLoadWorkerJob } from './http-load-worker.js';
 import type { FromLoadWorker, LoadWorkerJob } from './load-worker.js';
 import { isStable } from './stats.js';
 
@@ -24,6 +25,8 @@ export interface LoadOptions {
   readonly streaming?: boolean;
   /** With streaming: sequences of this many requests per slot (perf_analyzer's --sequence-length). */
   readonly sequenceLength?: number;
+  /** perf_analyzer's -i http: `requests` are HTTP infer bodies with binary tensor data, sent to this route. */
+  readonly http?: { readonly path: string; readonly headerLengths: readonly number[] };
 }
 
 export interface Measurement<Snapshot> {
@@ -60,12 +63,18 @@ function shares(total: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }
 
+/** One HTTP load worker's job: the same loop settings, the route and each body's JSON header length. */
+function httpJob(options: LoadOptions, concurrency: number, workerCount: number): HttpLoadWorkerJob {
+  const rate = options.mode === 'request-rate' ? options.level / workerCount : 0;
+  return { target: options.target, path: options.http!.path, requests: options.requests, headerLengths: options.http!.headerLengths, concurrency, rate, decodeEvery: options.decodeEvery };
+}
+
 export async function measure<Snapshot>(options: LoadOptions, snapshot: () => Promise<Snapshot>): Promise<Measurement<Snapshot>> {
   const workerCount = options.mode === 'concurrency' ? Math.min(options.clientWorkers, options.level) : options.clientWorkers;
   const split = options.mode === 'concurrency' ? shares(options.level, workerCount) : new Array<number>(workerCount).fill(0);
   const workers: Worker[] = split.map((concurrency, index) =>
-    startWorker(new URL(`./load-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
-      workerData: {
+    startWorker(new URL(`./${options.http !== undefined ? 'http-load-worker' : 'load-worker'}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url), {
+      workerData: options.http !== undefined ? httpJob(options, concurrency, workerCount) : {
         target: options.target,
         requests: options.requests,
         concurrency,

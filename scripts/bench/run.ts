@@ -26,7 +26,7 @@ import { measure, type Measurement } from './load-generator.js';
 import { shmRequests } from './shared-memory.js';
 import { machineInfo } from './machine.js';
 import { summarize } from './stats.js';
-import { executedBatch, processCpuSeconds, runInProcess, serverSplit, startEcho, startNereid, startTraceSink, statsSnapshot, type ProcessOptions, type ServerEntry, type ServerProcess, type StatsSnapshot } from './targets.js';
+import { executedBatch, processCpuSeconds, runInProcess, serverSplit, startEcho, startHttpEcho, startNereid, startTraceSink, statsSnapshot, type ProcessOptions, type ServerEntry, type ServerProcess, type StatsSnapshot } from './targets.js';
 import { computeCost, costChecks, formatCost } from './cost.js';
 import { responseOutputs } from './response-outputs.js';
 import { threadCpu, type ThreadCpu } from './thread-cpu.js';
@@ -68,6 +68,21 @@ export interface BenchOptions {
   readonly serverPid: number | undefined;
   /** With --url: the folder that server's thread-tag.cjs preload writes to (its instance threads). */
   readonly threadTags: string | undefined;
+  /** perf_analyzer's -i: grpc, http, or both; http measures targets nereid-http and echo-http. */
+  readonly protocols: readonly Protocol[];
+  /** With --url and --protocol http: the running server's HTTP endpoint (host:port). */
+  readonly httpUrl: string | undefined;
+}
+
+/** The protocols --protocol takes, as perf_analyzer's -i. */
+export type Protocol = 'grpc' | 'http';
+
+/** A target measured over HTTP/REST: its endpoint, the infer route, and what the bodies cost to encode. */
+interface HttpTarget {
+  readonly address: string;
+  readonly path: string;
+  readonly headerLengths: readonly number[];
+  readonly sendUs: number;
 }
 
 /** Targets measured over ModelStreamInfer (one stream per outstanding request) rather than ModelInfer. */
@@ -86,12 +101,18 @@ const HELP = `npm run bench -- --workload <simple|ocr-cls|ocr-rec|mlp> [options]
                            nereid-traced (every request traced and exported over OTLP/HTTP),
                            nereid-shm (inputs and outputs in system shared memory),
                            nereid-stream (the nereid server over ModelStreamInfer),
+                           nereid-http, echo-http (the nereid server over HTTP/REST, and the HTTP echo),
                            echo, inprocess (default nereid,echo,inprocess)
+  --protocol P             as perf_analyzer's -i: grpc (default), http, or grpc,http (both in one run).
+                           http measures nereid and echo over HTTP/REST as nereid-http and echo-http:
+                           binary tensor data (Inference-Header-Content-Length, binary_data_output=true)
+                           on keep-alive node:http connections; the other targets stay on gRPC
   --shared-memory M        none (default) or system: as perf_analyzer's flag, adds target nereid-shm
   --streaming              as perf_analyzer's flag: adds target nereid-stream, the same server over
                            ModelStreamInfer (one stream per outstanding request). Workload sequence
                            (64 sequences of 20 on the implicit-state accumulator) always streams
   --url host:port          measure a running Nereid instead of starting one
+  --http-url host:port     with --url and --protocol http: that server's HTTP endpoint
   --server-pid N           with --url: the server's pid, for the CPU columns (read from /proc)
   --thread-tags DIR        with --url: where that server's thread-tag.cjs preload tagged its threads
                            (node --require scripts/bench/thread-tag.cjs, NEREID_THREAD_TAGS=DIR)
@@ -166,7 +187,17 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   if (sharedMemory !== 'none' && sharedMemory !== 'system') throw new Error(`--shared-memory must be none or system, not '${sharedMemory}'`);
   if (sharedMemory === 'system' && !targets.includes('nereid-shm')) targets.splice(targets.includes('nereid') ? targets.indexOf('nereid') + 1 : 0, 0, 'nereid-shm');
   if (flags.has('streaming') && !targets.includes('nereid-stream')) targets.splice(targets.includes('nereid') ? targets.indexOf('nereid') + 1 : 0, 0, 'nereid-stream');
-  for (const t of targets) if (!['nereid', 'nereid-fifo', 'nereid-traced', 'nereid-shm', 'nereid-stream', 'echo', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
+  const protocols = parseProtocols(get('protocol'));
+  if (protocols.includes('http')) {
+    // Each of nereid and echo gets its HTTP twin next to it; with http alone, the twin replaces it.
+    for (const base of ['nereid', 'echo']) {
+      const at = targets.indexOf(base);
+      if (at >= 0 && !targets.includes(`${base}-http`)) targets.splice(at + 1, 0, `${base}-http`);
+      if (at >= 0 && !protocols.includes('grpc')) targets.splice(at, 1);
+    }
+  }
+  for (const t of targets) if (!['nereid', 'nereid-fifo', 'nereid-traced', 'nereid-shm', 'nereid-stream', 'nereid-http', 'echo', 'echo-http', 'inprocess'].includes(t)) throw new Error(`unknown target '${t}'`);
+  if (get('url') !== undefined && targets.includes('nereid-http') && get('http-url') === undefined) throw new Error('--url with target nereid-http needs --http-url (the server\'s HTTP endpoint)');
   const windowMs = num('window-ms', 2000);
   const batchSize = get('batch-size') === undefined ? undefined : num('batch-size', 1);
   return {
@@ -201,7 +232,16 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     cpuProf: get('cpu-prof') === undefined ? undefined : path.resolve(get('cpu-prof')!),
     serverPid: get('server-pid') === undefined ? undefined : num('server-pid', 0),
     threadTags: get('thread-tags'),
+    protocols,
+    httpUrl: get('http-url'),
   };
+}
+
+/** The --protocol value: grpc, http or both (comma-separated), as perf_analyzer's -i. */
+function parseProtocols(value: string | undefined): Protocol[] {
+  const list = (value ?? 'grpc').split(',').map((p) => p.trim());
+  if (list.length === 0 || list.some((p) => p !== 'grpc' && p !== 'http')) throw new Error(`--protocol must be grpc, http or grpc,http, not '${value}'`);
+  return [...new Set(list)] as Protocol[];
 }
 
 /** Encodes DISTINCT_REQUESTS requests with seeded random data, and times one encode. */
@@ -230,6 +270,33 @@ function encodeRequests(model: string, inputs: readonly InputSpec[], seed: numbe
     requests.push(bytes.slice());
   }
   return { requests, sendUs: (encodeMs / DISTINCT_REQUESTS) * 1000 };
+}
+
+/**
+ * The same DISTINCT_REQUESTS requests (same seed, same data) as HTTP infer bodies with
+ * Triton's binary tensor data extension: a JSON header naming each input's binary_data_size
+ * and asking for binary outputs (binary_data_output), then the tensors; and one encode's time.
+ */
+function encodeHttpRequests(inputs: readonly InputSpec[], seed: number, precision: string | undefined): { requests: Uint8Array[]; headerLengths: number[]; sendUs: number } {
+  const random = seededRandom(seed);
+  const requests: Uint8Array[] = [];
+  const headerLengths: number[] = [];
+  let encodeMs = 0;
+  for (let i = 0; i < DISTINCT_REQUESTS; i++) {
+    const tensors = inputs.map((input) => randomTensor(input, random));
+    const t0 = performance.now();
+    const header = Buffer.from(
+      JSON.stringify({
+        inputs: inputs.map((input, k) => ({ name: input.name, datatype: input.datatype, shape: input.shape, parameters: { binary_data_size: tensors[k]!.byteLength } })),
+        parameters: { binary_data_output: true, ...(precision !== undefined ? { precision } : {}) },
+      }),
+    );
+    const body = Buffer.concat([header, ...tensors]);
+    encodeMs += performance.now() - t0;
+    requests.push(body);
+    headerLengths.push(header.length);
+  }
+  return { requests, headerLengths, sendUs: (encodeMs / DISTINCT_REQUESTS) * 1000 };
 }
 
 /**
@@ -281,6 +348,8 @@ interface Boundary {
 interface Raw {
   target: string;
   level: number;
+  /** The target's client encode time per request, when it differs from the run's (HTTP bodies). */
+  sendUs: number | undefined;
   measurement: Measurement<Boundary>;
   /** Where the target's --cpu-prof profiles go, when profiled. */
   profileDir: string | undefined;
@@ -319,7 +388,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
     const outputs = options.targets.includes('echo') ? await responseOutputs(definition.modelPath(definition.versions.at(-1)!), inputs) : undefined;
     if (outputs !== undefined) log(`response outputs: ${outputs.map((o) => `${o.name} ${o.datatype}[${o.shape}] ${o.bytes} B`).join(', ')}`);
 
-    const grpcTargets: (ServerProcess & { requests?: Uint8Array[] })[] = [];
+    const grpcTargets: (ServerProcess & { requests?: Uint8Array[]; http?: HttpTarget })[] = [];
     let precisionInfo: PrecisionRunInfo | undefined;
     if (options.targets.includes('nereid')) {
       const nereid =
@@ -373,11 +442,35 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       servers.push(fifo);
       grpcTargets.push(fifo);
     }
+    // Over HTTP/REST: the same requests as binary-data bodies, against the nereid server's HTTP port.
+    const httpRequests = options.protocols.includes('http') ? encodeHttpRequests(inputs, options.settings.seed, options.precision) : undefined;
+    const overHttp = (server: ServerProcess, name: string) => ({
+      ...server,
+      name,
+      requests: httpRequests!.requests,
+      http: { address: server.httpAddress!, path: `/v2/models/${encodeURIComponent(workload.model)}/infer`, headerLengths: httpRequests!.headerLengths, sendUs: httpRequests!.sendUs },
+    });
+    if (options.targets.includes('nereid-http')) {
+      const nereid = servers.find((server) => server.name === 'nereid');
+      const server =
+        nereid ??
+        (options.url === undefined
+          ? await startNereid('nereid-http', await singleModelRepository(repository, workload.model, scratch, 'as-configured'), options.nereidEntry, [], processOptions('nereid-http'))
+          : external('nereid-http'));
+      if (nereid === undefined) servers.push(server);
+      grpcTargets.push(overHttp(options.url !== undefined ? { ...server, httpAddress: options.httpUrl! } : server, 'nereid-http'));
+    }
     if (options.targets.includes('echo')) {
       const echo = await startEcho(outputs, processOptions('echo'));
       servers.push(echo);
       grpcTargets.push(echo);
     }
+    if (options.targets.includes('echo-http')) {
+      const echo = await startHttpEcho(outputs, processOptions('echo-http'));
+      servers.push(echo);
+      grpcTargets.push(overHttp(echo, 'echo-http'));
+    }
+    if (httpRequests !== undefined) log(`over HTTP: ${httpRequests.requests[0]!.byteLength} bytes/request (JSON header ${httpRequests.headerLengths[0]} bytes, binary tensors after it)`);
 
     const raws: Raw[] = [];
     const inProcessRounds: InProcessResult[] = [];
@@ -388,8 +481,9 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
           const client = new ProtoClient(target.address);
           const measurement = await measure(
             {
-              target: target.address,
+              target: target.http?.address ?? target.address,
               requests: target.requests ?? requests,
+              ...(target.http !== undefined ? { http: target.http } : {}),
               mode: options.settings.mode,
               level,
               clientWorkers: options.settings.clientWorkers,
@@ -410,7 +504,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
             }),
           );
           client.close();
-          raws.push({ target: target.name, level, measurement, profileDir: target.profileDir });
+          raws.push({ target: target.name, level, sendUs: target.http?.sendUs, measurement, profileDir: target.profileDir });
           log(
             `round ${round} ${options.settings.mode === 'concurrency' ? 'c' : 'rate'}=${level} ${target.name.padEnd(6)} ` +
               `${(measurement.requestsPerSec * batch).toFixed(1).padStart(9)} infer/s  p50 ${(summarize(measurement.latenciesUs).p50Us / 1000).toFixed(2)} ms` +
@@ -496,7 +590,7 @@ function aggregate(raws: readonly Raw[], batch: number, sendUs: number): ResultR
       inferPerSec: requestsPerSec * batch,
       requestsPerSec,
       latency: summarize(latencies),
-      clientSendUs: sendUs,
+      clientSendUs: group[0]!.sendUs ?? sendUs,
       clientRecvUs: recv.length > 0 ? recv.reduce((a, b) => a + b, 0) / recv.length : null,
       server,
       ...(server === null
@@ -623,6 +717,10 @@ export function formatTable(run: BenchRun): string {
     const shm = run.results.find((r) => r.level === level && r.target === 'nereid-shm');
     if (shm !== undefined && run.inProcess !== null) ratios.push(`nereid-shm/in-process-best ${(shm.inferPerSec / run.inProcess.best.itemsPerSec).toFixed(2)}`);
     if (shm !== undefined && nereid !== undefined) ratios.push(`nereid-shm/nereid ${(shm.inferPerSec / nereid.inferPerSec).toFixed(2)}`);
+    const nereidHttp = run.results.find((r) => r.level === level && r.target === 'nereid-http');
+    const echoHttp = run.results.find((r) => r.level === level && r.target === 'echo-http');
+    if (nereidHttp !== undefined && echoHttp !== undefined) ratios.push(`nereid-http/echo-http ${(nereidHttp.inferPerSec / echoHttp.inferPerSec).toFixed(2)}`);
+    if (nereidHttp !== undefined && nereid !== undefined) ratios.push(`nereid-http/nereid ${(nereidHttp.inferPerSec / nereid.inferPerSec).toFixed(2)}`);
     const stream = run.results.find((r) => r.level === level && r.target === 'nereid-stream');
     if (stream !== undefined && nereid !== undefined) ratios.push(`nereid-stream/nereid ${(stream.inferPerSec / nereid.inferPerSec).toFixed(2)}`);
     const fp32 = run.results.find((r) => r.level === level && r.target === 'nereid-fp32');

@@ -21,6 +21,8 @@ const ROOT = new URL('../../', import.meta.url);
 export interface ServerProcess {
   readonly name: string;
   readonly address: string;
+  /** host:port of its HTTP/REST endpoint, where it has one (Nereid, the HTTP echo). */
+  readonly httpAddress?: string;
   /** Process id, when this run started the server (or --server-pid named it). */
   readonly pid?: number;
   /** Where thread-tag.cjs tags the server's worker threads, when this run started it. */
@@ -123,17 +125,20 @@ export async function startCluster(processes: number, repository: string, entry:
  */
 export async function startNereid(name: string, repository: string, entry: ServerEntry, extraArgs: readonly string[] = [], options: ProcessOptions = {}): Promise<ServerProcess> {
   let port: number | undefined;
+  let httpPort: number | undefined;
   const main = serverMain(entry);
-  return startProcess(
+  const server = await startProcess(
     name,
     // Every port on loopback and chosen by the system: several servers run side by side.
     [...main, ...serverFlags(repository), ...extraArgs],
     (entry) => {
       if (entry['msg'] === 'gRPC endpoint listening') port = entry['port'] as number;
+      if (entry['msg'] === 'HTTP endpoint listening') httpPort = entry['port'] as number;
       return entry['msg'] === 'server is ready' ? port : undefined;
     },
     options,
   );
+  return httpPort === undefined ? server : { ...server, httpAddress: `127.0.0.1:${httpPort}` };
 }
 
 /**
@@ -147,6 +152,20 @@ export function startEcho(outputs: readonly ResponseOutput[] | undefined, option
     (entry) => (entry['msg'] === 'listening' ? (entry['port'] as number) : undefined),
     options,
   );
+}
+
+/**
+ * Starts the HTTP echo server (scripts/bench/http-echo-server.ts), the HTTP transport
+ * baseline, answering the infer route with `outputs` as binary data (or the request's inputs).
+ */
+export async function startHttpEcho(outputs: readonly ResponseOutput[] | undefined, options: ProcessOptions = {}): Promise<ServerProcess> {
+  const server = await startProcess(
+    'echo-http',
+    ['--import', 'tsx', 'scripts/bench/http-echo-server.ts', ...(outputs !== undefined ? [JSON.stringify(outputs)] : [])],
+    (entry) => (entry['msg'] === 'listening' ? (entry['port'] as number) : undefined),
+    options,
+  );
+  return { ...server, httpAddress: server.address };
 }
 
 /** Runs the in-process ONNX Runtime baseline in its own process. */

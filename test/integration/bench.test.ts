@@ -94,4 +94,40 @@ describe('benchmark harness, a few seconds against the example repository', () =
     assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.doesNotMatch(svg, /NaN/);
   });
+
+  it('--protocol http measures nereid and echo over HTTP/REST with binary data, overhead against the HTTP echo', async () => {
+    const both = parseOptions(['--workload', 'simple', '--protocol', 'grpc,http']);
+    assert.deepEqual(both !== 'help' && both.targets, ['nereid', 'nereid-http', 'echo', 'echo-http', 'inprocess']);
+    assert.throws(() => parseOptions(['--workload', 'simple', '--protocol', 'https']), /--protocol must be grpc, http or grpc,http/);
+    const parsed = parseOptions([
+      '--workload', 'simple',
+      '--protocol', 'http',
+      '--concurrency', '2',
+      '--rounds', '1',
+      '--warmup-ms', '200',
+      '--window-ms', '300',
+      '--max-windows', '3',
+      '--inprocess-ms', '200',
+      '--out', scratchDirectory('bench-http'),
+    ]);
+    assert.notEqual(parsed, 'help');
+    if (parsed === 'help') return;
+    const run = await runBench({ ...parsed, quiet: true, nereidEntry: 'source' });
+
+    assert.deepEqual(run.targets, ['nereid-http', 'echo-http', 'inprocess']);
+    for (const row of run.results) {
+      assert.equal(row.errors, 0, `${row.target} had errors`);
+      assert.ok(row.inferPerSec > 0 && row.latency.count > 0);
+      assert.ok(row.cpu !== undefined && row.cpu.serverTotalUs! > 0 && row.cpu.serverMainUs! > 0 && row.cpu.clientUs > 0, `${row.target} CPU per request: ${JSON.stringify(row.cpu)}`);
+      // The server's statistics are read over gRPC whatever protocol carries the load.
+      if (row.target === 'nereid-http') assert.ok(row.server !== null && row.cpu.serverInstancesUs! > 0);
+      else assert.equal(row.server, null);
+      // Bodies with a JSON header and binary tensors, timed as the client builds them.
+      assert.ok(row.clientSendUs !== null && row.clientSendUs > 0);
+    }
+    const [cost] = run.cost!;
+    assert.equal(cost?.target, 'nereid-http');
+    assert.equal(cost.echoUs, run.results.find((r) => r.target === 'echo-http')!.cpu!.serverTotalUs, 'HTTP overhead is measured against the HTTP echo');
+    assert.ok(Number.isFinite(cost.overheadUs) && Number.isFinite(cost.limitRatio));
+  });
 });

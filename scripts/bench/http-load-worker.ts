@@ -1,0 +1,140 @@
+/**
+ * One load-generating thread over HTTP/REST, the twin of load-worker.ts (same messages,
+ * same closed and open loops): pre-encoded infer bodies with Triton's binary tensor data
+ * extension (a JSON header with binary_data_size per input and binary_data_output=true, the
+ * tensors after it, Inference-Header-Content-Length naming the JSON's length), sent with
+ * node:http over a keep-alive agent, one connection per outstanding request, as
+ * tritonclient.http and perf_analyzer -i http do.
+ */
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { FromLoadWorker, ToLoadWorker } from './load-worker.js';
+import { LatencyRecorder } from './stats.js';
+
+export interface HttpLoadWorkerJob {
+  /** host:port of the HTTP endpoint. */
+  readonly target: string;
+  /** The infer route, e.g. /v2/models/simple/infer. */
+  readonly path: string;
+  /** Request bodies (JSON header then binary tensors), used round-robin. */
+  readonly requests: readonly Uint8Array[];
+  /** Each body's JSON header length (Inference-Header-Content-Length). */
+  readonly headerLengths: readonly number[];
+  /** Closed loop: requests kept outstanding by this worker. */
+  readonly concurrency: number;
+  /** Open loop: requests per second sent by this worker (0 = closed loop). */
+  readonly rate: number;
+  /** Parse one response in this many, to check it and time Client Recv. */
+  readonly decodeEvery: number;
+}
+
+const job = workerData as HttpLoadWorkerJob;
+const port = parentPort!;
+const [host = '127.0.0.1', portText = '80'] = job.target.split(':');
+// Closed loop: one connection per outstanding request, kept open; open loop: as many as needed.
+const agent = new Agent({ keepAlive: true, maxSockets: job.rate > 0 ? Infinity : Math.max(1, job.concurrency) });
+const requests = job.requests.map((r, i) => ({
+  body: Buffer.from(r.buffer, r.byteOffset, r.byteLength),
+  headers: {
+    'content-type': 'application/octet-stream',
+    'content-length': String(r.byteLength),
+    'inference-header-content-length': String(job.headerLengths[i]),
+  },
+}));
+
+const recorder = new LatencyRecorder();
+let completed = 0;
+let errors = 0;
+let firstError = '';
+let recvUs = 0;
+let recvSamples = 0;
+let sent = 0;
+let outstanding = 0;
+let running = false;
+let onDrained: (() => void) | undefined;
+
+function fail(message: string): void {
+  errors++;
+  if (firstError === '') firstError = message;
+}
+
+/** Checks a response as a client would read it: the JSON header, and binary outputs that fill the rest. */
+function check(response: IncomingMessage, body: Buffer): void {
+  const t0 = performance.now();
+  const declared = response.headers['inference-header-content-length'];
+  const headerLength = declared === undefined ? body.length : Number(declared);
+  const header = JSON.parse(body.subarray(0, headerLength).toString('utf8')) as { outputs?: { parameters?: { binary_data_size?: number } }[] };
+  recvUs += (performance.now() - t0) * 1000;
+  recvSamples++;
+  const binary = (header.outputs ?? []).reduce((s, o) => s + (o.parameters?.binary_data_size ?? -Infinity), 0);
+  if (binary !== body.length - headerLength) fail(`response outputs are not all binary data filling the body (${binary} of ${body.length - headerLength} bytes)`);
+}
+
+function finish(): void {
+  outstanding--;
+  if (outstanding === 0) onDrained?.();
+}
+
+function send(scheduledAt: number): void {
+  const { body, headers } = requests[sent++ % requests.length]!;
+  outstanding++;
+  const call = httpRequest({ agent, host, port: Number(portText), path: job.path, method: 'POST', headers }, (response) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => {
+      const latencyUs = (performance.now() - scheduledAt) * 1000;
+      const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (response.statusCode !== 200) fail(`HTTP ${response.statusCode} ${whole.toString('utf8', 0, 300)}`);
+      else {
+        completed++;
+        recorder.add(latencyUs);
+        if (completed % job.decodeEvery === 0) check(response, whole);
+      }
+      finish();
+      if (running && job.rate === 0) send(performance.now());
+    });
+  });
+  call.on('error', (err) => {
+    fail(err.message);
+    finish();
+    if (running && job.rate === 0) send(performance.now());
+  });
+  call.end(body);
+}
+
+function openLoop(): void {
+  const interval = 1000 / job.rate;
+  let next = performance.now();
+  const tick = () => {
+    if (!running) return;
+    const now = performance.now();
+    while (next <= now) {
+      send(next);
+      next += interval;
+    }
+    setTimeout(tick, Math.max(0, Math.min(interval, next - performance.now())));
+  };
+  tick();
+}
+
+port.on('message', (message: ToLoadWorker) => {
+  if (message.type === 'start') {
+    running = true;
+    if (job.rate > 0) openLoop();
+    else for (let i = 0; i < job.concurrency; i++) send(performance.now());
+  } else if (message.type === 'collect') {
+    const latencies = recorder.values().slice();
+    const reply: FromLoadWorker = { type: 'window', latencies, completed, errors, firstError, recvUs, recvSamples };
+    port.postMessage(reply, [latencies.buffer]);
+    recorder.clear();
+    completed = errors = recvUs = recvSamples = 0;
+  } else {
+    running = false;
+    const done = () => {
+      agent.destroy();
+      port.postMessage({ type: 'stopped' } satisfies FromLoadWorker);
+    };
+    if (outstanding === 0) done();
+    else onDrained = done;
+  }
+});

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
 import { scratchDirectory, testRepository } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { float32Bytes, int64Bytes, readFloat32 } from '../helpers/tensors.js';
 
 /** `slow` again as `slow_single`, with one instance, so a test knows which worker runs what. */
@@ -58,7 +59,7 @@ describe('model instances on worker threads', () => {
   it('keeps the main thread answering while a long inference runs', async () => {
     let inferDone = false;
     const long = t.client.call('ModelInfer', slowRequest(40_000)).then(() => (inferDone = true));
-    await sleep(50);
+    await waitUntil(() => servable().instances().some((instance) => instance.state === 'busy'), 'the long inference runs');
     for (let i = 0; i < 5; i++) {
       assert.deepEqual(await t.client.call('ServerLive', {}), { live: true });
       assert.equal(inferDone, false, 'ServerLive should answer while the inference is still running');
@@ -69,7 +70,7 @@ describe('model instances on worker threads', () => {
   it('never computes a request whose deadline passes in the queue', async () => {
     const before = executions();
     const blockers = [t.client.call('ModelInfer', slowRequest(30_000)), t.client.call('ModelInfer', slowRequest(30_000))];
-    await sleep(50);
+    await waitUntil(() => servable().instances().every((instance) => instance.state === 'busy'), 'both instances run a blocker');
     await assertGrpcError(t.client.call('ModelInfer', slowRequest(10), { deadlineMs: 100 }), status.DEADLINE_EXCEEDED, /Deadline exceeded/);
     await Promise.all(blockers);
     await sleep(50);
@@ -79,7 +80,7 @@ describe('model instances on worker threads', () => {
   it('never computes a request the client cancels while it is queued', async () => {
     const before = executions();
     const blockers = [t.client.call('ModelInfer', slowRequest(30_000)), t.client.call('ModelInfer', slowRequest(30_000))];
-    await sleep(50);
+    await waitUntil(() => servable().instances().every((instance) => instance.state === 'busy'), 'both instances run a blocker');
     const { call, result } = t.client.start('ModelInfer', slowRequest(10));
     await sleep(50);
     call.cancel();
@@ -93,9 +94,8 @@ describe('model instances on worker threads', () => {
     const single = () => t.server.registry.get('slow_single', '').servable;
     const request = (iterations: number, seed: number) => ({ ...slowRequest(iterations, seed), model_name: 'slow_single' });
     const running = t.client.call<{ raw_output_contents: Buffer[] }>('ModelInfer', request(20_000, 1));
-    await sleep(100);
+    await waitUntil(() => single().instances()[0]?.state === 'busy', 'the long request runs');
     const [instance] = single().instances();
-    assert.equal(instance!.state, 'busy');
     // The worker reads the crash order after the running execution; the next one sent to it is lost.
     single().crashInstance(instance!.name);
     const queued = t.client.call('ModelInfer', request(10, 2));

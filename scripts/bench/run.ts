@@ -303,7 +303,7 @@ function encodeHttpRequests(inputs: readonly InputSpec[], seed: number, precisio
  * A repository holding only the workload's model, so Nereid loads nothing else: its
  * version directories linked, its config as given, or (`fifo`) without dynamic batching.
  */
-async function singleModelRepository(repository: string, model: string, scratch: string, scheduling: 'as-configured' | 'fifo'): Promise<string> {
+export async function singleModelRepository(repository: string, model: string, scratch: string, scheduling: 'as-configured' | 'fifo'): Promise<string> {
   // A folder per call: several targets may serve the same model side by side.
   const dir = mkdtempSync(path.join(scratch, `serve-${scheduling}-`));
   const modelDir = path.join(dir, model);

@@ -20,6 +20,7 @@ import { isMain } from '../lib/model-repo.js';
 import { ModelInferRequest } from '../../src/generated/grpc_service.js';
 import { measure, type Measurement } from './load-generator.js';
 import { machineInfo } from './machine.js';
+import { singleModelRepository } from './run.js';
 import { summarize } from './stats.js';
 import { startCluster, startNereid, type ServerEntry, type ServerProcess } from './targets.js';
 import { threadCpu, type ThreadCpu } from './thread-cpu.js';
@@ -98,7 +99,8 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingRow[]>
   const scratch = mkdtempSync(path.join(tmpdir(), 'nereid-scaling-'));
   const rows: ScalingRow[] = [];
   try {
-    const repository = options.repository ?? (await workload.repository(path.join(scratch, 'repo')));
+    // Only the workload's model, as the bench serves it: each process's memory is then that model's.
+    const repository = await singleModelRepository(options.repository ?? (await workload.repository(path.join(scratch, 'repo'))), workload.model, scratch, 'as-configured');
     const inputs = resolveInputs(workload, new Map(), undefined);
     const batch = inputs[0]?.shape[0] ?? 1;
     const requests = encode(workload.model, inputs);

@@ -2,7 +2,7 @@ import { quote } from '../../core/client-text.js';
 import type { DataType } from '../../core/data-type.js';
 import { InferError } from '../../core/errors.js';
 import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToBfloat16Bits, float32ToFloat16Bits } from '../../core/float16-bits.js';
-import { splitBytesElements } from '../../core/tensor.js';
+import { joinBytesElements, splitBytesElements } from '../../core/tensor.js';
 
 const INTEGER_RANGE: Partial<Record<DataType, readonly [number, number]>> = {
   UINT8: [0, 0xff],
@@ -111,23 +111,12 @@ export function elementsToBytes(datatype: DataType, elements: readonly unknown[]
     }
     case 'BYTES': {
       const parts: Uint8Array[] = [];
-      let total = 0;
       for (let i = 0; i < n; i++) {
         const v = elements[i];
         if (typeof v !== 'string') throw bad(i, 'a string (BYTES)');
-        const bytes = encoder.encode(v);
-        parts.push(bytes);
-        total += 4 + bytes.byteLength;
+        parts.push(encoder.encode(v));
       }
-      const out = new Uint8Array(total);
-      const view = new DataView(out.buffer);
-      let offset = 0;
-      for (const part of parts) {
-        view.setUint32(offset, part.byteLength, true);
-        out.set(part, offset + 4);
-        offset += 4 + part.byteLength;
-      }
-      return out;
+      return joinBytesElements(parts);
     }
   }
 }

@@ -38,6 +38,9 @@ export interface ValidatedRequest {
   readonly emptyFinalResponse: boolean;
 }
 
+/** The `[request id: ...] ` prefix of a validation message, made on demand. */
+type LogPrefix = () => string;
+
 const INT64_MAX = (1n << 63n) - 1n;
 const ALLOWED_TRITON_PARAMETERS = ['triton_enable_empty_final_response'];
 const BATCH_NOTE =
@@ -54,7 +57,8 @@ const BATCH_NOTE =
  * Pure function; throws InferError on the first problem.
  */
 export function validateInferRequest(request: InferRequest, model: ModelInfo): ValidatedRequest {
-  const log = requestLogPrefix(request.id);
+  // Built only when a check fails: most requests pass, and the prefix clips the client's id.
+  const log: LogPrefix = () => requestLogPrefix(request.id);
   const { priority, timeoutUs, sequence, emptyFinalResponse } = checkParameters(request);
   const inputsByName = indexInputs(request, log);
   const outputNames = resolveOutputs(request, model, log);
@@ -91,21 +95,22 @@ export function validateInferRequest(request: InferRequest, model: ModelInfo): V
  * the served precisions; without it, FP16 tensors sent for FP32 inputs imply fp16 (when
  * the model has the fp16-io form), else the model's default applies.
  */
-function resolvePrecision(request: InferRequest, model: ModelInfo, log: string): { precision: Precision; variant: Variant } {
+function resolvePrecision(request: InferRequest, model: ModelInfo, log: LogPrefix): { precision: Precision; variant: Variant } {
   const choice = model.precision ?? FP32_ONLY;
   const parameter = request.parameters.get('precision');
   if (parameter !== undefined && parameter.kind !== 'string') {
     throw new InferError('PARAMETER_INVALID', "invalid value type for 'precision' parameter, expected string_param.");
   }
-  const available = `Available: ${choice.served.join(', ')}`;
   const asked = parameter?.value;
+  if (asked === undefined && !choice.fp16Io) return { precision: choice.defaultPrecision, variant: choice.defaultPrecision };
+  const available = `Available: ${choice.served.join(', ')}`;
   if (asked !== undefined && !isPrecision(asked)) {
-    throw new InferError('PRECISION_UNAVAILABLE', `${log}unknown precision ${quote(asked)} (precisions are ${PRECISIONS.join(', ')}). ${available}`);
+    throw new InferError('PRECISION_UNAVAILABLE', `${log()}unknown precision ${quote(asked)} (precisions are ${PRECISIONS.join(', ')}). ${available}`);
   }
   if (asked !== undefined && !choice.served.includes(asked)) {
     const reason = choice.unavailable.get(asked);
     const why = reason !== undefined ? `: ${reason}` : ` (its config does not list it in precision_variants)`;
-    throw new InferError('PRECISION_UNAVAILABLE', `${log}precision '${asked}' is not served by model '${model.name}'${why}. ${available}`);
+    throw new InferError('PRECISION_UNAVAILABLE', `${log()}precision '${asked}' is not served by model '${model.name}'${why}. ${available}`);
   }
   const fp16Inputs = choice.fp16Io ? model.inputs.filter((spec) => spec.datatype === 'FP32' && request.inputs.some((t) => t.name === spec.name && t.datatype === 'FP16')) : [];
   if (fp16Inputs.length === 0) {
@@ -115,7 +120,7 @@ function resolvePrecision(request: InferRequest, model: ModelInfo, log: string):
   if (asked !== undefined && asked !== 'fp16') {
     throw new InferError(
       'INPUT_DATATYPE',
-      `${log}inference input '${fp16Inputs[0]!.name}' data-type is 'FP16', which only the fp16 variant of model '${model.name}' takes, ` +
+      `${log()}inference input '${fp16Inputs[0]!.name}' data-type is 'FP16', which only the fp16 variant of model '${model.name}' takes, ` +
         `but the request asks for precision '${asked}'; send 'FP32' data for it`,
     );
   }
@@ -168,12 +173,12 @@ function checkParameters(request: InferRequest): {
   };
 }
 
-function resolveOutputs(request: InferRequest, model: ModelInfo, log: string): string[] {
+function resolveOutputs(request: InferRequest, model: ModelInfo, log: LogPrefix): string[] {
   if (request.outputs.length === 0) return model.outputs.map((o) => o.name);
   const seen = new Set<string>();
   for (const output of request.outputs) {
     if (seen.has(output.name)) {
-      throw new InferError('OUTPUT_UNEXPECTED', `${log}output ${quote(output.name)} already exists in request`);
+      throw new InferError('OUTPUT_UNEXPECTED', `${log()}output ${quote(output.name)} already exists in request`);
     }
     seen.add(output.name);
   }
@@ -186,11 +191,11 @@ function resolveOutputs(request: InferRequest, model: ModelInfo, log: string): s
   return request.outputs.map((o) => o.name);
 }
 
-function indexInputs(request: InferRequest, log: string): Map<string, RequestTensor> {
+function indexInputs(request: InferRequest, log: LogPrefix): Map<string, RequestTensor> {
   const byName = new Map<string, RequestTensor>();
   for (const tensor of request.inputs) {
     if (byName.has(tensor.name)) {
-      throw new InferError('INPUT_UNEXPECTED', `${log}input ${quote(tensor.name)} already exists in request`);
+      throw new InferError('INPUT_UNEXPECTED', `${log()}input ${quote(tensor.name)} already exists in request`);
     }
     byName.set(tensor.name, tensor);
   }
@@ -202,11 +207,18 @@ function indexInputs(request: InferRequest, log: string): Map<string, RequestTen
  * fine but a required input is absent (an optional one in its place): Triton leaves that
  * to the backend, and ONNX Runtime would fail with an internal error.
  */
-function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<string, RequestTensor>, log: string, names: 'count' | 'names'): void {
-  const required = model.inputs.filter((i) => !i.optional);
+function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<string, RequestTensor>, log: LogPrefix, names: 'count' | 'names'): void {
   const got = request.inputs.length;
+  let requiredCount = 0;
+  let absentCount = 0;
+  for (const input of model.inputs) {
+    if (input.optional) continue;
+    requiredCount += 1;
+    if (!byName.has(input.name)) absentCount += 1;
+  }
+  if (got <= model.inputs.length && got >= requiredCount && (names === 'count' || absentCount === 0)) return;
+  const required = model.inputs.filter((i) => !i.optional);
   const absent = required.filter((i) => !byName.has(i.name)).map((i) => i.name);
-  if (got <= model.inputs.length && got >= required.length && (names === 'count' || absent.length === 0)) return;
   const given = quoteList(request.inputs.map((t) => t.name));
   const missing = quoteList(absent);
   const expected =
@@ -215,7 +227,7 @@ function checkInputCount(request: InferRequest, model: ModelInfo, byName: Map<st
       : `expected number of inputs between ${required.length} and ${model.inputs.length}`;
   throw new InferError(
     'INPUT_MISSING',
-    `${log}${expected} but got ${got} inputs for model '${model.name}'. Got input(s) ${given}, but missing required ` +
+    `${log()}${expected} but got ${got} inputs for model '${model.name}'. Got input(s) ${given}, but missing required ` +
       `input(s) ${missing}. Please provide all required input(s).`,
   );
 }
@@ -226,7 +238,7 @@ function findSpec(specs: readonly TensorSpec[], name: string, model: string): Te
   return spec;
 }
 
-function resolveBatchSize(request: InferRequest, model: ModelInfo, log: string): number {
+function resolveBatchSize(request: InferRequest, model: ModelInfo, log: LogPrefix): number {
   if (model.maxBatchSize === 0) return 0;
   let batch: number | undefined;
   for (const tensor of request.inputs) {
@@ -234,29 +246,29 @@ function resolveBatchSize(request: InferRequest, model: ModelInfo, log: string):
     if (first === undefined) {
       throw new InferError(
         'INPUT_BATCH',
-        `${log}input ${quote(tensor.name)} has no shape but model requires batch dimension for '${model.name}'`,
+        `${log()}input ${quote(tensor.name)} has no shape but model requires batch dimension for '${model.name}'`,
       );
     }
     if (batch === undefined) batch = first;
     else if (first !== batch) {
-      throw new InferError('INPUT_BATCH', `${log}input ${quote(tensor.name)} batch size does not match other inputs for '${model.name}'`);
+      throw new InferError('INPUT_BATCH', `${log()}input ${quote(tensor.name)} batch size does not match other inputs for '${model.name}'`);
     }
   }
   const size = batch ?? 0;
   if (size > model.maxBatchSize) {
-    throw new InferError('INPUT_BATCH', `${log}inference request batch-size must be <= ${model.maxBatchSize} for '${model.name}'`);
+    throw new InferError('INPUT_BATCH', `${log()}inference request batch-size must be <= ${model.maxBatchSize} for '${model.name}'`);
   }
   if (size < 1) {
-    throw new InferError('INPUT_BATCH', `${log}inference request batch-size must be >= 1 for '${model.name}'`);
+    throw new InferError('INPUT_BATCH', `${log()}inference request batch-size must be >= 1 for '${model.name}'`);
   }
   return size;
 }
 
-function validateInput(input: RequestTensor, spec: TensorSpec, model: ModelInfo, log: string, note: string): ValidatedInput {
+function validateInput(input: RequestTensor, spec: TensorSpec, model: ModelInfo, log: LogPrefix, note: string): ValidatedInput {
   if (input.datatype !== spec.datatype) {
     throw new InferError(
       'INPUT_DATATYPE',
-      `${log}inference input ${quote(input.name)} data-type is '${input.datatype}', but model '${model.name}' expects '${spec.datatype}'${note}`,
+      `${log()}inference input ${quote(input.name)} data-type is '${input.datatype}', but model '${model.name}' expects '${spec.datatype}'${note}`,
     );
   }
   const tensor: Tensor = { ...input, datatype: spec.datatype };
@@ -268,14 +280,14 @@ function validateInput(input: RequestTensor, spec: TensorSpec, model: ModelInfo,
   return { tensor, modelShape: batching ? [tensor.shape[0] ?? 0, ...modelDims] : [...modelDims] };
 }
 
-function checkShape(tensor: Tensor, dims: readonly number[], spec: TensorSpec, model: ModelInfo, log: string): void {
+function checkShape(tensor: Tensor, dims: readonly number[], spec: TensorSpec, model: ModelInfo, log: LogPrefix): void {
   let mismatch = dims.length !== spec.dims.length;
   for (let i = 0; !mismatch && i < dims.length; i++) {
     const got = dims[i]!;
     if (got === -1) {
       throw new InferError(
         'INPUT_SHAPE',
-        `${log}All input dimensions should be specified for input ${quote(tensor.name)} for model '${model.name}', got ${formatShape(tensor.shape)}`,
+        `${log()}All input dimensions should be specified for input ${quote(tensor.name)} for model '${model.name}', got ${formatShape(tensor.shape)}`,
       );
     }
     const want = spec.dims[i]!;
@@ -292,12 +304,12 @@ function checkShape(tensor: Tensor, dims: readonly number[], spec: TensorSpec, m
   const expected = model.maxBatchSize > 0 ? [-1, ...spec.dims] : spec.dims;
   throw new InferError(
     'INPUT_SHAPE',
-    `${log}unexpected shape for input ${quote(tensor.name)} for model '${model.name}'. Expected ${formatShape(expected)}, ` +
+    `${log()}unexpected shape for input ${quote(tensor.name)} for model '${model.name}'. Expected ${formatShape(expected)}, ` +
       `got ${formatShape(tensor.shape)}. ${model.maxBatchSize > 0 ? BATCH_NOTE : ''}`,
   );
 }
 
-function checkByteSize(tensor: Tensor, log: string, modelName: string): void {
+function checkByteSize(tensor: Tensor, log: LogPrefix, modelName: string): void {
   let count = 1n;
   for (const dim of tensor.shape) count *= BigInt(dim);
   if (tensor.datatype === 'BYTES') {
@@ -311,12 +323,12 @@ function checkByteSize(tensor: Tensor, log: string, modelName: string): void {
   if (expected !== BigInt(tensor.data.byteLength)) {
     throw new InferError(
       'INPUT_BYTE_SIZE',
-      `${log}input byte size mismatch for input ${quote(tensor.name)} for model '${modelName}'. Expected ${expected}, got ${tensor.data.byteLength}`,
+      `${log()}input byte size mismatch for input ${quote(tensor.name)} for model '${modelName}'. Expected ${expected}, got ${tensor.data.byteLength}`,
     );
   }
 }
 
-function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelName: string): void {
+function checkBytesElements(tensor: Tensor, count: bigint, log: LogPrefix, modelName: string): void {
   if (count > INT64_MAX) {
     throw new InferError('INPUT_SHAPE', `element count for tensor ${quote(tensor.name)} exceeds maximum size of ${INT64_MAX}`);
   }
@@ -329,7 +341,7 @@ function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelNam
     if (left < 4) {
       throw new InferError(
         'INPUT_CONTENTS',
-        `${log}incomplete string length indicator for inference input ${quote(tensor.name)} for model '${modelName}', ` +
+        `${log()}incomplete string length indicator for inference input ${quote(tensor.name)} for model '${modelName}', ` +
           `expecting 4 bytes but only ${left} bytes available. Please make sure the string length indicator is in one buffer.`,
       );
     }
@@ -338,13 +350,13 @@ function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelNam
     if (seen > count) {
       throw new InferError(
         'INPUT_BYTE_SIZE',
-        `${log}unexpected number of string elements ${seen} for inference input ${quote(tensor.name)} for model '${modelName}', expecting ${count}`,
+        `${log()}unexpected number of string elements ${seen} for inference input ${quote(tensor.name)} for model '${modelName}', expecting ${count}`,
       );
     }
     if (length > left - 4) {
       throw new InferError(
         'INPUT_CONTENTS',
-        `${log}string element ${seen - 1n} of inference input ${quote(tensor.name)} for model '${modelName}' declares ` +
+        `${log()}string element ${seen - 1n} of inference input ${quote(tensor.name)} for model '${modelName}' declares ` +
           `${length} bytes but only ${left - 4} bytes follow its length indicator`,
       );
     }
@@ -353,7 +365,7 @@ function checkBytesElements(tensor: Tensor, count: bigint, log: string, modelNam
   if (seen !== count) {
     throw new InferError(
       'INPUT_BYTE_SIZE',
-      `${log}expected ${count} string elements for inference input ${quote(tensor.name)} for model '${modelName}', got ${seen}`,
+      `${log()}expected ${count} string elements for inference input ${quote(tensor.name)} for model '${modelName}', got ${seen}`,
     );
   }
 }

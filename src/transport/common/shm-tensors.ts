@@ -17,6 +17,8 @@ export interface ShmPlace {
  * memory. gRPC's typed parameters and HTTP's JSON numbers both arrive as core ParameterValues.
  */
 export function shmPlace(tensor: string, parameters: ReadonlyMap<string, ParameterValue>): ShmPlace | undefined {
+  // Most tensors have no parameters at all: answer before building the error helpers.
+  if (parameters.size === 0) return undefined;
   const region = parameters.get('shared_memory_region');
   const offset = parameters.get('shared_memory_offset');
   const size = parameters.get('shared_memory_byte_size');

@@ -65,11 +65,14 @@ export class DynamicBatcher implements Scheduler {
     return new Promise((resolve, reject) => {
       // With preserve_ordering, a request gets its place in line when it enters a batch
       // (as in Triton); refusals before that (queue full, timeout, cancel) answer at once.
-      const ordered = <T>(settle: (value: T) => void) => (value: T) => {
-        const ticket = this.tickets.get(pending);
-        if (ticket === undefined) settle(value);
-        else this.order!.release(ticket, () => settle(value));
-      };
+      const ordered = <T>(settle: (value: T) => void): ((value: T) => void) =>
+        this.order === undefined
+          ? settle
+          : (value: T) => {
+              const ticket = this.tickets.get(pending);
+              if (ticket === undefined) settle(value);
+              else this.order!.release(ticket, () => settle(value));
+            };
       const pending: PendingRequest = new PendingRequest({
         request,
         signal,

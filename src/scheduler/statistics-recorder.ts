@@ -19,7 +19,15 @@ export interface BatchTiming {
 interface MutableDuration {
   count: number;
   ns: bigint;
+  /**
+   * Nanoseconds not yet folded into `ns`: whole numbers summed as a double, exact below
+   * 2^53, so that a request's statistics cost no BigInt allocations (ten per request).
+   */
+  pendingNs: number;
 }
+
+/** pendingNs folds into ns before it could lose a nanosecond. */
+const FOLD_AT_NS = 2 ** 52;
 
 const REASONS: Readonly<Record<string, FailureReason>> = {
   QUEUE_FULL: 'REJECTED',
@@ -31,7 +39,7 @@ const REASONS: Readonly<Record<string, FailureReason>> = {
   INSTANCE_FAILED: 'BACKEND',
 };
 
-const zero = (): MutableDuration => ({ count: 0, ns: 0n });
+const zero = (): MutableDuration => ({ count: 0, ns: 0n, pendingNs: 0 });
 
 interface PhaseTotals {
   inferenceCount: number;
@@ -54,7 +62,6 @@ const totals = (): PhaseTotals => ({
   computeInfer: zero(),
   computeOutput: zero(),
 });
-const ns = (ms: number) => BigInt(Math.max(0, Math.round(ms * 1e6)));
 
 /**
  * Owns one model version's statistics. Phases tile each request's time in the server:
@@ -120,7 +127,7 @@ export class StatisticsRecorder {
   }
 
   snapshot(): ModelStatisticsSnapshot {
-    const copy = (d: MutableDuration): DurationStat => ({ count: d.count, ns: d.ns });
+    const copy = (d: MutableDuration): DurationStat => ({ count: d.count, ns: d.ns + BigInt(d.pendingNs) });
     const batches: BatchSizeStats[] = [...this.batches]
       .sort(([a], [b]) => a - b)
       .map(([batchSize, d]) => ({
@@ -151,5 +158,9 @@ export class StatisticsRecorder {
 
 function add(d: MutableDuration, ms: number): void {
   d.count += 1;
-  d.ns += ns(ms);
+  d.pendingNs += Math.max(0, Math.round(ms * 1e6));
+  if (d.pendingNs >= FOLD_AT_NS) {
+    d.ns += BigInt(d.pendingNs);
+    d.pendingNs = 0;
+  }
 }

@@ -131,11 +131,12 @@ export class ResponseWriter {
 
   /** An int64 or uint64 as protobuf writes it: negative values as their 64-bit two's complement (10 bytes). */
   private int64(value: bigint): void {
-    let v = BigInt.asUintN(64, value);
-    if (v <= MAX_SAFE) {
-      this.varint(Number(v));
+    // Shapes are small and non-negative: no BigInt arithmetic (each op allocates) for them.
+    if (value >= 0n && value <= MAX_SAFE) {
+      this.varint(Number(value));
       return;
     }
+    let v = BigInt.asUintN(64, value);
     while (v > 0x7fn) {
       this.scratch[this.pos++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;
@@ -168,8 +169,8 @@ function varintSize(value: number): number {
 }
 
 function int64Size(value: bigint): number {
+  if (value >= 0n && value <= MAX_SAFE) return varintSize(Number(value));
   let v = BigInt.asUintN(64, value);
-  if (v <= MAX_SAFE) return varintSize(Number(v));
   let size = 1;
   while (v > 0x7fn) {
     v >>= 7n;

@@ -44,9 +44,8 @@ export interface StopMessage {
 }
 
 /**
- * Fault drill: the worker exits at once with a non-zero code when it reads this, as a
- * crashed worker would. Messages are read between executions, so an execution already
- * running completes first, and one sent after this message is lost with the worker.
+ * Fault drill: the worker exits with a non-zero code, as a crashed worker would, once the
+ * executions sent before this message are done; one sent after it is lost with the worker.
  */
 export interface CrashMessage {
   readonly type: 'crash';

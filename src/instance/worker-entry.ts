@@ -143,7 +143,12 @@ async function main(): Promise<void> {
       chain = chain.then(() => profiling.releaseAll()).then(() => session.release()).finally(() => port!.close());
       return;
     }
-    if (message.type === 'crash') process.exit(70);
+    if (message.type === 'crash') {
+      // After the runs already received, as documented: a run's first step may await, and
+      // exiting on arrival could kill the execution the drill means to let finish.
+      chain = chain.then(() => process.exit(70));
+      return;
+    }
     if (message.type === 'profile-end') {
       chain = chain.then(async () => post({ type: 'profile-data', id: message.id, profile: await profiling.end(message.id, startup.instanceName) }));
       return;

@@ -63,7 +63,7 @@ describe('the deploy/ manifests', () => {
       'Deployment nereid: terminationGracePeriodSeconds 20 is shorter than preStop (5 s) + --exit-timeout-secs (30 s)',
     ]);
     assert.match(errorsAfter('Deployment', (d) => container(d).args.push('--grpc-prot=1'))[0]!, /^Deployment nereid: args refused by Nereid: unknown flag --grpc-prot/);
-    assert.match(errorsAfter('ClusterServingRuntime', (d) => d.spec.containers[0].args.push('--http-port=8080'))[0]!, /^ClusterServingRuntime kserve-nereid: args: --http-port changes nothing here/);
+    assert.match(errorsAfter('ClusterServingRuntime', (d) => d.spec.containers[0].args.push('--http-thread-count=8'))[0]!, /^ClusterServingRuntime kserve-nereid: args: --http-thread-count changes nothing here/);
     assert.deepEqual(errorsAfter('Deployment', (d) => (container(d).livenessProbe.grpc.service = '')), ["Deployment nereid: livenessProbe asks health service '', expected 'live'"]);
     assert.deepEqual(errorsAfter('Deployment', (d) => (container(d).readinessProbe.grpc.port = 9000)), ['Deployment nereid: readinessProbe asks port 9000, gRPC is on 8001']);
     assert.deepEqual(errorsAfter('Service', (d) => delete d.spec.ports[0].appProtocol), ['Service nereid: the grpc port needs appProtocol: grpc']);
@@ -72,6 +72,6 @@ describe('the deploy/ manifests', () => {
     assert.deepEqual(errorsAfter('ScaledObject', (d) => (d.spec.scaleTargetRef.name = 'triton')), ['ScaledObject nereid: scaleTargetRef names no Deployment']);
     assert.deepEqual(errorsAfter('ScaledObject', (d) => d.spec.triggers.pop()), ['ScaledObject nereid: no trigger queries nv_inference_queue_duration_us']);
     assert.deepEqual(errorsAfter('InferenceService', (d) => (d.spec.predictor.model.runtime = 'kserve-tritonserver')), ["InferenceService ocr: runtime 'kserve-tritonserver' is no ClusterServingRuntime here"]);
-    assert.deepEqual(errorsAfter('InferenceService', (d) => (d.spec.predictor.model.protocolVersion = 'v2')), ['InferenceService ocr: runtime kserve-nereid does not speak v2']);
+    assert.deepEqual(errorsAfter('InferenceService', (d) => (d.spec.predictor.model.protocolVersion = 'v1')), ['InferenceService ocr: runtime kserve-nereid does not speak v1']);
   });
 });

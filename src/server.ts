@@ -159,7 +159,7 @@ export class NereidServer implements ServerState {
     const metrics = new ModelMetrics(metricsRegistry, metered, config.metrics.counterLatencies);
     const summaries = config.metrics.summaryLatencies ? new LatencySummaries(metricsRegistry, config.metrics.summaryQuantiles) : undefined;
     const cache = config.cache !== undefined ? new ResponseCache(config.cache.sizeBytes) : undefined;
-    registerCacheMetrics(metricsRegistry, metered, cache);
+    registerCacheMetrics(metricsRegistry, metered, cache, config.metrics.counterLatencies);
     const profiles = new OrtProfiles(config.profileDir, logger.child({ component: 'profiler' }));
     const observer: ExecutionObserver = {
       onExecution(event) {

@@ -28,15 +28,20 @@ const LABELS = ['model', 'version'] as const;
  * (gauges) of Triton's local cache: nv_cache_util, nv_cache_num_entries,
  * nv_cache_num_lookups, nv_cache_num_hits, nv_cache_num_misses, nv_cache_num_evictions,
  * nv_cache_lookup_duration and nv_cache_insertion_duration (µs).
+ *
+ * With `counterLatencies` false (--metrics-config counter_latencies=false) the four per-model
+ * counters are left out, counts included: Triton creates them in the same block as the
+ * nv_inference_*_duration_us counters (core's MetricModelReporter::InitializeCounters). The
+ * cache-wide gauges belong to the cache, not to the model reporter, and stay.
  */
-export function registerCacheMetrics(registry: Registry, models: () => Iterable<MeteredModel>, cache: MeteredCache | undefined): void {
+export function registerCacheMetrics(registry: Registry, models: () => Iterable<MeteredModel>, cache: MeteredCache | undefined, counterLatencies = true): void {
   const perModel: [string, string, (s: ModelStatisticsSnapshot) => number | undefined][] = [
     ['nv_cache_num_hits_per_model', 'Number of cache hits per model', (s) => s.cacheHit?.count],
     ['nv_cache_num_misses_per_model', 'Number of cache misses per model', (s) => s.cacheMiss?.count],
     ['nv_cache_hit_duration_per_model', 'Total cache hit duration per model, in microseconds', (s) => micros(s.cacheHit?.ns)],
     ['nv_cache_miss_duration_per_model', 'Total cache miss (insert+lookup) duration per model, in microseconds', (s) => micros(s.cacheMiss?.ns)],
   ];
-  for (const [name, help, value] of perModel) {
+  for (const [name, help, value] of counterLatencies ? perModel : []) {
     new Counter({
       name,
       help,

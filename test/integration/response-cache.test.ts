@@ -192,3 +192,22 @@ describe('response cache off', () => {
     }
   });
 });
+
+describe('response cache with --metrics-config counter_latencies=false', () => {
+  it('leaves out the per-model nv_cache_* counters, as Triton does with the latency counters, and keeps the cache-wide gauges', async () => {
+    const t = await startTestServer([repository()], { flags: ['--cache-config', `local,size=${CACHE_BYTES}`, '--metrics-config', 'counter_latencies=false'] });
+    try {
+      await t.client.call('ModelInfer', request('cached', 5));
+      await t.client.call('ModelInfer', request('cached', 5));
+      const s = (await t.client.call<{ model_stats: Stats[] }>('ModelStatistics', { name: 'cached' })).model_stats[0]!;
+      assert.equal(Number(s.inference_stats.cache_hit.count), 1, 'the cache served the second request');
+      const text = await (await fetch(`http://127.0.0.1:${t.server.metricsPort}/metrics`)).text();
+      assert.doesNotMatch(text, /nv_cache_\w+_per_model/);
+      assert.doesNotMatch(text, /nv_inference_request_duration_us/);
+      assert.match(text, /^nv_cache_num_hits 1$/m);
+      assert.match(text, /^nv_inference_request_success\{model="cached",version="1"\} 2$/m);
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InferError } from '../../core/errors.js';
+import type { RequestLimits } from '../../core/request-limits.js';
+import { scanJsonValues } from './json-scan.js';
 import { decodeBody, readBody } from './request-body.js';
 
 /** What a route handler answers: a status, a body (JSON text or bytes in order) and extra headers. */
@@ -16,7 +18,8 @@ export class HttpCall {
     readonly response: ServerResponse,
     /** The route's captures, percent-decoded (model name, version, region, ...). */
     readonly params: readonly string[],
-    private readonly maxBodyBytes: number,
+    /** The request limits: the body's size (--grpc-max-receive-message-bytes) and what its JSON may hold. */
+    readonly limits: RequestLimits,
   ) {}
 
   /** A request header as one string (the first, when repeated). */
@@ -27,18 +30,23 @@ export class HttpCall {
 
   /** The body, decompressed (Content-Encoding gzip or deflate), bounded by the request size limit. */
   async body(): Promise<Buffer> {
-    return decodeBody(await readBody(this.request, this.maxBodyBytes), this.header('content-encoding'), this.maxBodyBytes);
+    const max = this.limits.maxMessageBytes;
+    return decodeBody(await readBody(this.request, max), this.header('content-encoding'), max);
   }
 
   /** The body parsed as JSON; undefined when empty (Triton reads an empty body as "all defaults"). */
   async json(): Promise<unknown> {
     const body = await this.body();
-    return body.length === 0 ? undefined : parseJson(body);
+    return body.length === 0 ? undefined : parseJson(body, this.limits);
   }
 }
 
-/** Parses request JSON, failing with Triton's text as a client error. */
-export function parseJson(bytes: Uint8Array): unknown {
+/**
+ * Parses request JSON, failing with Triton's text as a client error, once a scan of its
+ * bytes (json-scan.ts) showed that parsing it allocates no more than the limits allow.
+ */
+export function parseJson(bytes: Uint8Array, limits: RequestLimits): unknown {
+  scanJsonValues(bytes, limits);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {

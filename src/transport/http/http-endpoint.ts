@@ -101,7 +101,7 @@ export class HttpEndpoint {
     } catch {
       return this.send(response, { status: 400, body: errorBody(`malformed percent-encoding in the path ${JSON.stringify(path.slice(0, 256))}`) });
     }
-    const call = new HttpCall(request, response, params, this.context.requestLimits.maxMessageBytes);
+    const call = new HttpCall(request, response, params, this.context.requestLimits);
     Promise.resolve()
       .then(() => handler(call))
       .then(

@@ -45,7 +45,7 @@ export function inferRoute(context: ServiceContext): (call: HttpCall) => Promise
     try {
       const body = await call.body();
       const headerLength = inferenceHeaderLength(call.header('inference-header-content-length'), body.length);
-      const json = parseJson(body.subarray(0, headerLength));
+      const json = parseJson(body.subarray(0, headerLength), limits);
       let forms: OutputForms | undefined;
       const { model, request, regions } = admit(
         context,

@@ -58,6 +58,13 @@ export interface ExecutionResult {
   /** The input buffers, returned so the caller can reuse them. */
   readonly inputBuffers: readonly ArrayBuffer[];
   readonly compute: ComputeTiming;
+  /**
+   * Gives the output buffers back to the instance that made them (a large output arriving
+   * in the main isolate counts as external memory, which starts full garbage collections of
+   * the main heap until the buffer dies; handed back, it leaves the main isolate). Call at
+   * most once, when nothing will read the outputs again. Absent: the buffers stay garbage.
+   */
+  readonly giveBack?: () => void;
 }
 
 /** Current wall-clock time in ms since the epoch with sub-ms precision; comparable across threads. */

@@ -56,6 +56,13 @@ export interface InferResponse {
   readonly modelName: string;
   readonly modelVersion: string;
   readonly outputs: readonly Tensor[];
+  /**
+   * Set when the outputs are views of an instance's output buffers that can go back to it:
+   * the transport calls it once, after it has copied the outputs' bytes (encoded the
+   * response), and reads them no more. A consumer that keeps the outputs (the response
+   * cache copies them) or never calls it only leaves the buffers to the garbage collector.
+   */
+  readonly release?: () => void;
 }
 
 /**

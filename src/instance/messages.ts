@@ -27,6 +27,11 @@ export interface RunMessage {
   readonly inputs: readonly BufferTensor[];
   readonly outputNames: readonly string[];
   readonly variant: Variant;
+  /**
+   * Output buffers of earlier results that the main thread has written out and gives back
+   * (in the transfer list), so they leave the main isolate; the worker drops them.
+   */
+  readonly returned?: readonly ArrayBuffer[];
   /** Run through the backend's runDecoupled: responses come as ResponseMessages. */
   readonly decoupled: boolean;
   /** Run under ONNX Runtime's profiler, for this profile (see backend/profiling-sessions.ts). */

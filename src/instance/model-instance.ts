@@ -1,10 +1,16 @@
 import { InferError } from '../core/errors.js';
-import type { BackendSpec, DecoupledResponse, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
+import type { BackendSpec, BufferTensor, DecoupledResponse, ExecutionRequest, ExecutionResult, InstancePlan } from '../core/execution.js';
 import type { Logger } from '../core/logger.js';
 import type { ProfileGate, ProfileParticipant, WorkerProfile } from '../core/profiling.js';
 import type { WarmupRun } from '../core/warmup.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
 import { spawnInstanceWorker, type SpawnWorker, type WorkerPort } from './worker-port.js';
+
+/**
+ * Output buffers kept for the next run message at most: a few executions' worth, since
+ * the run after a result is often sent before that result's responses are written.
+ */
+const MAX_RETURNED = 32;
 
 type State = 'starting' | 'idle' | 'busy' | 'failed' | 'stopped';
 
@@ -34,6 +40,12 @@ export class ModelInstance implements ProfileParticipant {
   private afterRun: (() => void) | undefined;
   /** Decoupled runs whose responses are still coming, by run id. */
   private readonly responders = new Map<number, (response: DecoupledResponse) => void>();
+  /**
+   * Output buffers given back by the main thread since the last run (ExecutionResult.giveBack):
+   * they leave the main isolate with the next run message, so that the main heap is not
+   * fully collected for their external memory. Bounded (see MAX_RETURNED).
+   */
+  private returned: ArrayBuffer[] = [];
   /** Profiles whose data was asked of the worker (collect), by profile id. */
   private readonly collecting = new Map<string, { resolve(profile: WorkerProfile): void; reject(err: Error): void }>();
 
@@ -95,7 +107,7 @@ export class ModelInstance implements ProfileParticipant {
     const runId = this.nextRunId++;
     const decoupled = request.onResponse !== undefined;
     const ticket = decoupled ? undefined : this.profileGate?.claim(this.name, this);
-    const message: RunMessage = {
+    const message: { -readonly [K in keyof RunMessage]: RunMessage[K] } = {
       type: 'run',
       runId,
       inputs: request.inputs,
@@ -106,6 +118,12 @@ export class ModelInstance implements ProfileParticipant {
     };
     if (request.onResponse !== undefined) this.responders.set(runId, request.onResponse);
     const transfer = [...new Set(request.inputs.map((t) => t.buffer))];
+    if (this.returned.length > 0) {
+      // Piggybacked on the run: no message (and no wake) of their own. The worker drops them.
+      message.returned = this.returned;
+      for (const buffer of this.returned) transfer.push(buffer);
+      this.returned = [];
+    }
     return new Promise((resolve, reject) => {
       this.pending = { runId, traces: request.traces, resolve, reject };
       this.post(message, transfer);
@@ -173,7 +191,8 @@ export class ModelInstance implements ProfileParticipant {
         this.afterRun?.();
         this.afterRun = undefined;
         if (message.type === 'result') {
-          pending.resolve({ outputs: message.outputs, inputBuffers: message.inputBuffers, compute: message.compute });
+          const { outputs, inputBuffers } = message;
+          pending.resolve({ outputs, inputBuffers, compute: message.compute, giveBack: () => this.takeBack(outputs, inputBuffers) });
         } else {
           pending.reject(new InferError(message.errorId, message.message));
         }
@@ -201,6 +220,20 @@ export class ModelInstance implements ProfileParticipant {
     }
   }
 
+  /**
+   * Keeps an execution's output buffers for the next run message. Skips a buffer that is
+   * also an input buffer (it went back to the staging pool), one already detached, and any
+   * beyond MAX_RETURNED, and keeps nothing once the worker is gone.
+   */
+  private takeBack(outputs: readonly BufferTensor[], inputBuffers: readonly ArrayBuffer[]): void {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    for (const output of outputs) {
+      const buffer = output.buffer;
+      if (buffer.byteLength === 0 || this.returned.length >= MAX_RETURNED || this.returned.includes(buffer) || inputBuffers.includes(buffer)) continue;
+      this.returned.push(buffer);
+    }
+  }
+
   private handleDeath(reason: string): void {
     const wasStarting = this.onStartupEnd !== undefined;
     for (const waiter of this.collecting.values()) waiter.reject(new Error(`model instance '${this.name}' ended before its profile was read (${reason})`));
@@ -209,6 +242,7 @@ export class ModelInstance implements ProfileParticipant {
     this.afterRun = undefined;
     if (this.state === 'failed' || (this.state === 'stopped' && this.pending === undefined)) return;
     this.state = 'failed';
+    this.returned = [];
     if (wasStarting) {
       this.onStartupEnd?.(new Error(reason));
       this.onStartupEnd = undefined;

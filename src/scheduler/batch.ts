@@ -60,6 +60,8 @@ export class Batch implements RunnableBatch {
     // A decoupled model's requests settle with their final response, which may come later.
     if (this.model.decoupled === true) return this.entries.filter((entry) => !entry.isSettled);
     const outputs = new Map(result.outputs.map((o) => [o.name, o]));
+    const waiting = this.entries.reduce((n, entry) => (entry.isSettled ? n : n + 1), 0);
+    const release = outputRelease(result, waiting);
     const answered: PendingRequest[] = [];
     let start = 0;
     for (const entry of this.entries) {
@@ -70,7 +72,7 @@ export class Batch implements RunnableBatch {
           if (output === undefined) throw new InferError('BACKEND_ERROR', `model returned no output '${name}'`);
           return sliceOutput(this.model, output, start, count, this.size);
         });
-        entry.succeed(this.response(entry, tensors));
+        entry.succeed(this.response(entry, tensors, release));
         answered.push(entry);
       }
       start += count;
@@ -83,8 +85,29 @@ export class Batch implements RunnableBatch {
     for (const entry of this.entries) entry.fail(err);
   }
 
-  private response(entry: PendingRequest, outputs: Tensor[]): InferResponse {
+  private response(entry: PendingRequest, outputs: Tensor[], release: (() => void) | undefined): InferResponse {
     const request = entry.request.request;
-    return { id: request.id, modelName: this.model.name, modelVersion: String(this.model.version), outputs };
+    const modelVersion = String(this.model.version);
+    if (release === undefined) return { id: request.id, modelName: this.model.name, modelVersion, outputs };
+    return { id: request.id, modelName: this.model.name, modelVersion, outputs, release };
   }
+}
+
+/**
+ * The `release` shared by the `responses` responses of one execution: the last call gives
+ * the output buffers back to the instance (ExecutionResult.giveBack). Undefined when the
+ * result cannot be given back; with no response waiting, the buffers go back at once.
+ */
+function outputRelease(result: ExecutionResult, responses: number): (() => void) | undefined {
+  const giveBack = result.giveBack;
+  if (giveBack === undefined) return undefined;
+  if (responses === 0) {
+    giveBack();
+    return undefined;
+  }
+  let remaining = responses;
+  return () => {
+    remaining -= 1;
+    if (remaining === 0) giveBack();
+  };
 }

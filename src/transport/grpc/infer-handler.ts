@@ -33,6 +33,7 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
       const trace = context.telemetry.startCall({ method: 'ModelInfer', model: message.modelName, header: (name) => header(call.metadata, name) });
       const { signal, dispose } = callSignal(call);
       let releaseInputs = (): void => {};
+      let releaseOutputs: (() => void) | undefined;
       const run = async () => {
         const { model, request, regions } = admit(
           context,
@@ -44,7 +45,9 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
         // The call keeps its decoded message until it ends: drop its views of the received bytes.
         if (held.request !== request) message.rawInputContents = [];
         try {
-          return encodeInferResponse(regions.write(await model.servable.infer(held.request, signal)));
+          const response = await model.servable.infer(held.request, signal);
+          releaseOutputs = response.release;
+          return encodeInferResponse(regions.write(response));
         } finally {
           regions.release();
         }
@@ -58,6 +61,9 @@ export function inferHandler(context: ServiceContext): Pick<GRPCInferenceService
           }
           callback(null, response);
           releaseInputs();
+          // grpc-js has serialized the response inside callback (it copies our serializer's
+          // bytes into its frame at once), so the outputs' buffers can go back to the instance.
+          releaseOutputs?.();
         },
         (err: unknown) => {
           dispose();

@@ -56,6 +56,39 @@ describe('ModelInstance', () => {
     assert.equal(instance.isIdle, true);
   });
 
+  it('sends output buffers given back with the next run, in its transfer list, and none twice', async () => {
+    const { instance, worker } = await started();
+    const first = instance.execute(request());
+    const y = floatTensor('Y', [4]);
+    const z = { ...floatTensor('Z', [5]), buffer: y.buffer };
+    worker.answer(worker.runs[0]!, [y, z]);
+    const result = await first;
+    result.giveBack!();
+    const second = request();
+    const running = instance.execute(second);
+    assert.deepEqual(worker.runs[1]!.returned, [y.buffer]);
+    assert.deepEqual(worker.posted[1]!.transfer, [second.inputs[0]!.buffer, y.buffer]);
+    worker.answer(worker.runs[1]!);
+    await running;
+    const third = instance.execute(request());
+    assert.equal(worker.runs[2]!.returned, undefined, 'given back once, sent once');
+    worker.answer(worker.runs[2]!);
+    await third;
+  });
+
+  it('keeps back no output buffer that also came back as an input buffer (the staging pool has it)', async () => {
+    const { instance, worker } = await started();
+    const req = request();
+    const first = instance.execute(req);
+    const x = req.inputs[0]!;
+    worker.answer(worker.runs[0]!, [{ ...x, name: 'Y' }]);
+    (await first).giveBack!();
+    const next = instance.execute(request());
+    assert.equal(worker.runs[1]!.returned, undefined);
+    worker.answer(worker.runs[1]!);
+    await next;
+  });
+
   it('ignores a result for another run id', async () => {
     const { instance, worker } = await started();
     let settled = false;

@@ -317,6 +317,33 @@ describe('Batch', () => {
       assert.deepEqual(readInt32(response(b).outputs[1]!.data), [12, 13, 14, 15]);
     });
 
+    it('gives the output buffers back once, after the last answered request released its response', () => {
+      const a = addEntry([[1, 2]]);
+      const b = addEntry([[3, 4], [5, 6]]);
+      const c = addEntry([[7, 8]]);
+      c.controller.abort();
+      let givenBack = 0;
+      new Batch([a.pending, b.pending, c.pending]).complete({ ...addResult(), giveBack: () => (givenBack += 1) });
+      response(a).release!();
+      assert.equal(givenBack, 0, 'b still reads its outputs');
+      response(b).release!();
+      assert.equal(givenBack, 1, 'the aborted request c has no response to wait for');
+    });
+
+    it('gives the output buffers back at once when no request is waiting for them', () => {
+      const a = addEntry([[1, 2]]);
+      a.controller.abort();
+      let givenBack = 0;
+      new Batch([a.pending]).complete({ ...addResult(), giveBack: () => (givenBack += 1) });
+      assert.equal(givenBack, 1);
+    });
+
+    it('sets no release when the result cannot be given back', () => {
+      const a = addEntry([[1, 2]]);
+      new Batch([a.pending]).complete(addResult());
+      assert.equal(response(a).release, undefined);
+    });
+
     it('fails with BACKEND_ERROR when the model did not return a requested output', () => {
       const a = addEntry([[1, 2]]);
       const batch = new Batch([a.pending]);

@@ -4,7 +4,7 @@ import { InferError } from '../../core/errors.js';
 import type { GRPCInferenceServiceServer } from '../../generated/grpc_service.js';
 import { admit } from '../common/admission.js';
 import { callSignal } from './call-signal.js';
-import { InputArena } from './input-arena.js';
+import { INPUT_ARENA_BYTES, InputArena } from '../common/input-arena.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
 import { header, logFailure, logIds, RefusalLog } from './request-log.js';
 import type { ServiceContext } from './service-context.js';
@@ -12,9 +12,6 @@ import { grpcCode, toServiceError } from './status.js';
 
 /** One successful request in this many is logged at debug level. */
 const SUCCESS_LOG_EVERY = 100;
-
-/** Pooled input memory kept between requests (see InputArena). */
-const INPUT_ARENA_BYTES = 64 * 1024 * 1024;
 
 /**
  * ModelInfer: admit the request as every transport does (common/admission.ts: lookup,

@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InferError } from '../../core/errors.js';
 import type { RequestLimits } from '../../core/request-limits.js';
 import { scanJsonValues } from './json-scan.js';
-import { decodeBody, readBody } from './request-body.js';
+import type { InputArena } from '../common/input-arena.js';
+import { decodeBody, isIdentity, readBody, readPooledBody, type PooledBody } from './request-body.js';
 
 /** What a route handler answers: a status, a body (JSON text or bytes in order) and extra headers. */
 export interface Reply {
@@ -32,6 +33,22 @@ export class HttpCall {
   async body(): Promise<Buffer> {
     const max = this.limits.maxMessageBytes;
     return decodeBody(await readBody(this.request, max), this.header('content-encoding'), max);
+  }
+
+  /**
+   * As body(), a large one in memory from `pool` (request-body.ts readPooledBody), with the
+   * function that gives it back. A compressed body's pooled bytes go back once inflated.
+   */
+  async pooledBody(pool: InputArena): Promise<PooledBody> {
+    const max = this.limits.maxMessageBytes;
+    const read = await readPooledBody(this.request, max, pool);
+    const encoding = this.header('content-encoding');
+    if (isIdentity(encoding)) return read;
+    try {
+      return { body: await decodeBody(read.body, encoding, max), release: () => {} };
+    } finally {
+      read.release();
+    }
   }
 
   /** The body parsed as JSON; undefined when empty (Triton reads an empty body as "all defaults"). */

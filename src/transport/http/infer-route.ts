@@ -4,6 +4,7 @@ import { CancelSource } from '../../core/cancel-signal.js';
 import { clip } from '../../core/client-text.js';
 import { InferError } from '../../core/errors.js';
 import { admit } from '../common/admission.js';
+import { INPUT_ARENA_BYTES, InputArena } from '../common/input-arena.js';
 import { logFailure, logIds, RefusalLog } from '../common/request-log.js';
 import type { ServiceContext } from '../common/service-context.js';
 import { parseJson, type HttpCall, type Reply } from './http-call.js';
@@ -22,7 +23,8 @@ const compress = { gzip: promisify(gzip), deflate: promisify(deflate) };
  * or with Inference-Header-Content-Length the JSON followed by binary tensors; the request
  * is admitted as every transport's is (common/admission.ts), run with a CancelSignal that
  * fires if the client goes away, and answered as JSON with binary outputs appended
- * (compressed as Accept-Encoding allows). The call's trace (W3C traceparent from the
+ * (compressed as Accept-Encoding allows). A large body is read into pooled memory
+ * (common/input-arena.ts), so binary inputs, views of it, need no copy to die young. The call's trace (W3C traceparent from the
  * headers) spans all of it; a failure is logged once with the trace's ids.
  */
 export function inferRoute(context: ServiceContext): (call: HttpCall) => Promise<Reply> {
@@ -30,6 +32,7 @@ export function inferRoute(context: ServiceContext): (call: HttpCall) => Promise
   const limits = context.requestLimits;
   let successes = 0;
   const refusals = new RefusalLog(logger);
+  const arena = new InputArena(INPUT_ARENA_BYTES);
   return async (call) => {
     const [modelName = '', modelVersion = ''] = call.params;
     const header = (name: string) => call.header(name);
@@ -41,9 +44,24 @@ export function inferRoute(context: ServiceContext): (call: HttpCall) => Promise
       if (!call.response.writableFinished) controller.abort(new InferError('REQUEST_CANCELLED', 'the client cancelled the request'));
     };
     call.response.once('close', onClose);
+    // A large body is pooled memory (InputArena): it goes back once the request has settled
+    // and the response is closed (its outputs written), never for a sequence request, whose
+    // batcher may keep it past its answer (the buffer is then garbage like any other).
+    let releaseBody = (): void => {};
+    let settled = false;
+    let closed = false;
+    let keepBody = false;
+    const giveBack = () => {
+      if (settled && closed && !keepBody) releaseBody();
+    };
+    call.response.once('close', () => {
+      closed = true;
+      giveBack();
+    });
     let requestId = '';
     try {
-      const body = await call.body();
+      const { body, release } = await call.pooledBody(arena);
+      releaseBody = release;
       const headerLength = inferenceHeaderLength(call.header('inference-header-content-length'), body.length);
       const json = parseJson(body.subarray(0, headerLength), limits);
       let forms: OutputForms | undefined;
@@ -57,6 +75,7 @@ export function inferRoute(context: ServiceContext): (call: HttpCall) => Promise
           return decoded.request;
         },
       );
+      keepBody = request.sequence.id !== undefined;
       let reply: Reply;
       try {
         const response = regions.write(await model.servable.infer(request, controller));
@@ -79,6 +98,8 @@ export function inferRoute(context: ServiceContext): (call: HttpCall) => Promise
       throw failure.error;
     } finally {
       call.response.off('close', onClose);
+      settled = true;
+      giveBack();
     }
   };
 }

@@ -1,8 +1,11 @@
 import type { ValidatedInput, ValidatedRequest } from '../../core/request-validation.js';
 
 /** Requests whose inputs total less than this keep views of their message (copying costs more than it saves). */
-const MIN_COPY_BYTES = 32 * 1024;
+export const MIN_COPY_BYTES = 32 * 1024;
 const MIN_CLASS_BYTES = 64 * 1024;
+
+/** Pooled input memory one front door keeps between requests. */
+export const INPUT_ARENA_BYTES = 64 * 1024 * 1024;
 
 /**
  * Pooled memory for the inputs of large requests while they wait for their batch.
@@ -17,7 +20,10 @@ const MIN_CLASS_BYTES = 64 * 1024;
  *
  * A buffer goes back to the pool only when its call has been answered: the scheduler
  * reads a request's inputs only until its batch is assembled, and nothing reads them
- * after the request settled. Main thread only; one arena per server.
+ * after the request settled. gRPC copies a decoded request's inputs in (`hold`); HTTP
+ * reads a large body straight into a pooled buffer (`take`), so its binary inputs, views
+ * of the body, are pooled without a copy of their own. Main thread only; one arena per
+ * front door.
  */
 export class InputArena {
   private readonly free = new Map<number, ArrayBuffer[]>();
@@ -34,11 +40,7 @@ export class InputArena {
     let total = 0;
     for (const input of request.inputs) total += input.tensor.data.byteLength;
     if (total < MIN_COPY_BYTES || request.sequence.id !== undefined) return { request, release: noop };
-    const size = sizeClass(total);
-    const pooled = this.free.get(size)?.pop();
-    if (pooled !== undefined) this.pooledBytes -= size;
-    const buffer = pooled ?? new ArrayBuffer(size);
-    const bytes = new Uint8Array(buffer);
+    const { bytes, release } = this.take(total);
     // Every view of the message goes: the validated tensors and the decoded request's own.
     const copies = new Map<Uint8Array, Uint8Array>();
     let offset = 0;
@@ -51,9 +53,27 @@ export class InputArena {
     const copyOf = (data: Uint8Array) => copies.get(data) ?? data;
     const inputs: ValidatedInput[] = request.inputs.map((input) => ({ ...input, tensor: { ...input.tensor, data: copyOf(input.tensor.data) } }));
     const decoded = { ...request.request, inputs: request.request.inputs.map((t) => ({ ...t, data: copyOf(t.data) })) };
+    return { request: { ...request, request: decoded, inputs }, release };
+  }
+
+  /**
+   * A pooled buffer of `byteLength` bytes (a view of the first `byteLength` bytes of a
+   * pooled ArrayBuffer, contents undefined), or undefined below the size worth pooling,
+   * and the function that gives it back (once; later calls do nothing). Whoever takes it
+   * gives it back only once nothing reads it any more, or never: a buffer not given back
+   * is garbage like any other.
+   */
+  take(byteLength: number): { bytes: Buffer; release(): void };
+  take(byteLength: number, minBytes: number): { bytes: Buffer; release(): void } | undefined;
+  take(byteLength: number, minBytes = 0): { bytes: Buffer; release(): void } | undefined {
+    if (byteLength < minBytes) return undefined;
+    const size = sizeClass(byteLength);
+    const pooled = this.free.get(size)?.pop();
+    if (pooled !== undefined) this.pooledBytes -= size;
+    const buffer = pooled ?? new ArrayBuffer(size);
     let released = false;
     return {
-      request: { ...request, request: decoded, inputs },
+      bytes: Buffer.from(buffer, 0, byteLength),
       release: () => {
         if (released) return;
         released = true;

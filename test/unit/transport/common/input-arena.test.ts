@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputArena } from '../../../../src/transport/grpc/input-arena.js';
+import { InputArena } from '../../../../src/transport/common/input-arena.js';
 import { identityModel, makeRequest, readFloat32 } from '../../../helpers/scheduler-fakes.js';
 
 const model = identityModel(8);

@@ -7,11 +7,20 @@ export const MAX_JSON_DEPTH = MAX_TENSOR_RANK + 8;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_ARRAY = 0x5b;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_ARRAY = 0x5d;
-const CLOSE_OBJECT = 0x7d;
+
+/** What each byte is to the scan, outside strings. */
+const OTHER = 0;
+const STRING = 1;
+const COMMA = 2;
+const OPEN = 3;
+const CLOSE = 4;
+const KIND = new Uint8Array(256);
+KIND[QUOTE] = STRING;
+KIND[0x2c] = COMMA;
+KIND[0x5b] = OPEN;
+KIND[0x7b] = OPEN;
+KIND[0x5d] = CLOSE;
+KIND[0x7d] = CLOSE;
 
 /**
  * The most JSON values one request body may hold: --max-typed-elements for tensor `data`
@@ -38,25 +47,31 @@ export function scanJsonValues(bytes: Uint8Array, limits: RequestLimits): void {
   let values = 0;
   let depth = 0;
   const n = bytes.length;
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) {
-    const c = bytes[i]!;
-    if (c === QUOTE) {
-      // Skip the string: its contents count as one value, whatever they hold.
-      for (i++; i < n; i++) {
-        const s = bytes[i]!;
-        if (s === BACKSLASH) i++;
-        else if (s === QUOTE) break;
+    // One table load per byte: most bytes (digits, letters, spaces) are nothing to the scan.
+    const kind = KIND[bytes[i]!]!;
+    if (kind === OTHER) continue;
+    if (kind === STRING) {
+      // Skip the string (one value, whatever it holds) to its closing quote: one not escaped
+      // by an odd run of backslashes before it. indexOf is native, and strings can be long.
+      for (;;) {
+        i = buffer.indexOf(QUOTE, i + 1);
+        if (i < 0) return; // unterminated: JSON.parse says so
+        let backslashes = 0;
+        while (bytes[i - 1 - backslashes] === BACKSLASH) backslashes++;
+        if (backslashes % 2 === 0) break;
       }
-    } else if (c === COMMA) {
-      values++;
-    } else if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
-      values++;
-      if (++depth > MAX_JSON_DEPTH) {
-        throw limitError(`the request JSON nests deeper than ${MAX_JSON_DEPTH} levels; a tensor has at most ${MAX_TENSOR_RANK} dims`, 'maxTensorElements');
-      }
-    } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) {
+      continue;
+    }
+    if (kind === CLOSE) {
       depth--;
-    } else continue;
+      continue;
+    }
+    values++;
+    if (kind === OPEN && ++depth > MAX_JSON_DEPTH) {
+      throw limitError(`the request JSON nests deeper than ${MAX_JSON_DEPTH} levels; a tensor has at most ${MAX_TENSOR_RANK} dims`, 'maxTensorElements');
+    }
     if (values > budget) {
       throw limitError(
         `the request JSON holds more than ${budget} values (${limits.maxTypedElements} for tensor 'data', ${budget - limits.maxTypedElements} for the rest), ` +

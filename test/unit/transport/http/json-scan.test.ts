@@ -29,6 +29,15 @@ describe('scanJsonValues', () => {
 
   it('skips strings, escaped quotes included', () => {
     scanJsonValues(Buffer.from(JSON.stringify(['[[[,,,{{{'.repeat(1000), 'a"],[', '\\', '\\"[,'])), limits);
+    // A string ending in backslashes ends at its quote: what follows is structure again.
+    scanJsonValues(Buffer.from(JSON.stringify(['\\', '\\\\', 'a\\"', '[[[,,,{{{'.repeat(1000)])), limits);
+    refused(`["\\\\",${'0,'.repeat(budget)}0]`);
+    refused(`["\\\"",${'0,'.repeat(budget)}0]`);
+  });
+
+  it('leaves an unterminated string to JSON.parse', () => {
+    scanJsonValues(Buffer.from('["abc'), limits);
+    scanJsonValues(Buffer.from('["abc\\"'), limits);
   });
 
   it('refuses nesting past MAX_JSON_DEPTH, and takes it at the bound', () => {

@@ -44,6 +44,21 @@ describe('HTTP: large binary inputs in pooled memory', () => {
     }
   });
 
+  it("serves a sequence whose requests' bodies are large (kept out of the pool) while large requests of other models reuse pooled buffers", async () => {
+    // Triton's sync sequence client on simple_sequence, each body padded past 32 KiB with a key the decoder ignores.
+    const values = [100, -11, -7, -5, -3, -2, 0, -1];
+    const out: number[] = [];
+    for (let i = 0; i < values.length; i++) {
+      const parameters = { sequence_id: 1001, sequence_start: i === 0, sequence_end: i === values.length - 1 };
+      const body = JSON.stringify({ padding: 'x'.repeat(40_000), parameters, inputs: [{ name: 'INPUT', datatype: 'INT32', shape: [1, 1], data: [values[i]] }] });
+      const [reply, other] = await Promise.all([http.post('/v2/models/simple_sequence/infer', body, { 'content-type': 'application/json' }), echo([element(50_000, i)])]);
+      assert.equal(reply.status, 200, JSON.stringify(reply.json));
+      out.push(reply.json.outputs[0].data[0]);
+      assert.deepEqual(readBytesTensor(other.binary), [element(50_000, i)]);
+    }
+    assert.deepEqual(out, [101, 11, 7, 5, 3, 2, 0, 1].map((v, i) => (i === 0 ? v : -v || 0)));
+  });
+
   it('a large request refused (binary size wrong) or cancelled by its client leaves the server serving large requests correctly', async () => {
     const elements = [element(60_000, 9)];
     const { body, headerLength } = binaryBody({}, [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 1], data: bytesTensor(elements) }]);

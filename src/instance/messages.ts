@@ -3,6 +3,7 @@ import type { ErrorId } from '../core/errors.js';
 import type { Variant } from '../core/precision.js';
 import type { ProfileTicket, WorkerProfile } from '../core/profiling.js';
 import type { WarmupRun } from '../core/warmup.js';
+import type { ResultWire, RunWire } from './run-wire.js';
 
 /**
  * The typed protocol between a ModelInstance (main thread) and its worker thread.
@@ -18,8 +19,8 @@ export interface WorkerStartup {
   readonly warmup: readonly WarmupRun[];
 }
 
-/** Main -> worker. */
-export type ToWorker = RunMessage | StopMessage | CrashMessage | ProfileEndMessage;
+/** Main -> worker, as posted: runs go flat (run-wire.ts). */
+export type ToWorker = RunWire | StopMessage | CrashMessage | ProfileEndMessage;
 
 export interface RunMessage {
   readonly type: 'run';
@@ -56,8 +57,8 @@ export interface CrashMessage {
   readonly type: 'crash';
 }
 
-/** Worker -> main. */
-export type FromWorker = ReadyMessage | LoadFailedMessage | ResultMessage | RunFailedMessage | ResponseMessage | ResponsesEndMessage | LogMessage | ProfileDataMessage;
+/** Worker -> main, as posted: results go flat (run-wire.ts). */
+export type FromWorker = ReadyMessage | LoadFailedMessage | ResultWire | RunFailedMessage | ResponseMessage | ResponsesEndMessage | LogMessage | ProfileDataMessage;
 
 export interface ReadyMessage {
   readonly type: 'ready';

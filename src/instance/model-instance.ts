@@ -3,7 +3,8 @@ import type { BackendSpec, BufferTensor, DecoupledResponse, ExecutionRequest, Ex
 import type { Logger } from '../core/logger.js';
 import type { ProfileGate, ProfileParticipant, WorkerProfile } from '../core/profiling.js';
 import type { WarmupRun } from '../core/warmup.js';
-import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
+import type { FromWorker, ResultMessage, RunFailedMessage, RunMessage, ToWorker, WorkerStartup } from './messages.js';
+import { isResultWire, packRun, unpackResult } from './run-wire.js';
 import { spawnInstanceWorker, type SpawnWorker, type WorkerPort } from './worker-port.js';
 
 /**
@@ -126,7 +127,7 @@ export class ModelInstance implements ProfileParticipant {
     }
     return new Promise((resolve, reject) => {
       this.pending = { runId, traces: request.traces, resolve, reject };
-      this.post(message, transfer);
+      this.post(packRun(message), transfer);
     });
   }
 
@@ -170,6 +171,10 @@ export class ModelInstance implements ProfileParticipant {
   }
 
   private handleMessage(message: FromWorker): void {
+    if (isResultWire(message)) {
+      this.settle(unpackResult(message));
+      return;
+    }
     switch (message.type) {
       case 'ready':
         this.state = 'idle';
@@ -182,22 +187,9 @@ export class ModelInstance implements ProfileParticipant {
         this.onStartupEnd = undefined;
         void this.worker.terminate();
         return;
-      case 'result':
-      case 'run-failed': {
-        const pending = this.pending;
-        if (pending === undefined || pending.runId !== message.runId) return;
-        this.pending = undefined;
-        if (this.state === 'busy') this.state = 'idle';
-        this.afterRun?.();
-        this.afterRun = undefined;
-        if (message.type === 'result') {
-          const { outputs, inputBuffers } = message;
-          pending.resolve({ outputs, inputBuffers, compute: message.compute, giveBack: () => this.takeBack(outputs, inputBuffers) });
-        } else {
-          pending.reject(new InferError(message.errorId, message.message));
-        }
+      case 'run-failed':
+        this.settle(message);
         return;
-      }
       case 'response':
         this.responders.get(message.runId)?.({
           index: message.index,
@@ -217,6 +209,22 @@ export class ModelInstance implements ProfileParticipant {
         // This logger already names model, version and instance; add the execution's traces.
         this.logger[message.level]({ ...message.fields, ...traceFields(this.pending?.traces) }, message.message);
         return;
+    }
+  }
+
+  /** Settles the execution in flight with its result or failure (one for another run is ignored). */
+  private settle(message: ResultMessage | RunFailedMessage): void {
+    const pending = this.pending;
+    if (pending === undefined || pending.runId !== message.runId) return;
+    this.pending = undefined;
+    if (this.state === 'busy') this.state = 'idle';
+    this.afterRun?.();
+    this.afterRun = undefined;
+    if (message.type === 'result') {
+      const { outputs, inputBuffers } = message;
+      pending.resolve({ outputs, inputBuffers, compute: message.compute, giveBack: () => this.takeBack(outputs, inputBuffers) });
+    } else {
+      pending.reject(new InferError(message.errorId, message.message));
     }
   }
 

@@ -11,6 +11,7 @@ import { nowMs } from '../core/execution.js';
 import { InferError } from '../core/errors.js';
 import { warmupFailure, type WarmupRun } from '../core/warmup.js';
 import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from './messages.js';
+import { isRunWire, packResult, unpackRun } from './run-wire.js';
 import { forwardConsole, workerLogger } from './worker-log.js';
 
 const port = parentPort;
@@ -47,7 +48,7 @@ async function handleRun(session: ModelBackend, message: RunMessage): Promise<vo
       outputs = run.outputs;
     }
     const outputBuffers = uniqueBuffers(outputs.map((t) => t.buffer));
-    post({ type: 'result', runId: message.runId, outputs, inputBuffers, compute }, [...outputBuffers, ...inputBuffers]);
+    post(packResult({ type: 'result', runId: message.runId, outputs, inputBuffers, compute }), [...outputBuffers, ...inputBuffers]);
   } catch (err) {
     const known = err instanceof InferError;
     const text = err instanceof Error ? err.message : String(err);
@@ -90,7 +91,7 @@ async function handleDecoupledRun(session: ModelBackend, message: RunMessage, in
       post({ type: 'responses-end', runId });
     },
   );
-  post({ type: 'result', runId, outputs: [], inputBuffers, compute: { start, end: computeEnd } }, inputBuffers);
+  post(packResult({ type: 'result', runId, outputs: [], inputBuffers, compute: { start, end: computeEnd } }), inputBuffers);
 }
 
 /**
@@ -139,6 +140,11 @@ async function main(): Promise<void> {
   // chaining keeps the order even if that ever changes.
   let chain = Promise.resolve();
   port!.on('message', (message: ToWorker) => {
+    if (isRunWire(message)) {
+      const run = unpackRun(message);
+      chain = chain.then(() => handleRun(session, run));
+      return;
+    }
     if (message.type === 'stop') {
       chain = chain.then(() => profiling.releaseAll()).then(() => session.release()).finally(() => port!.close());
       return;
@@ -153,7 +159,6 @@ async function main(): Promise<void> {
       chain = chain.then(async () => post({ type: 'profile-data', id: message.id, profile: await profiling.end(message.id, startup.instanceName) }));
       return;
     }
-    chain = chain.then(() => handleRun(session, message));
   });
   const { executionProvider, deviceId } = startup.settings;
   logger.debug({ executionProvider, deviceId, loadMs: Math.round(nowMs() - loading) }, 'session loaded');

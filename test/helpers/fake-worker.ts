@@ -4,12 +4,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { BufferTensor, InstancePlan } from '../../src/core/execution.js';
-import type { FromWorker, RunMessage, ToWorker, WorkerStartup } from '../../src/instance/messages.js';
+import type { CrashMessage, FromWorker, ProfileEndMessage, ResultMessage, RunMessage, StopMessage, ToWorker, WorkerStartup } from '../../src/instance/messages.js';
+import { isResultWire, isRunWire, packResult, unpackRun } from '../../src/instance/run-wire.js';
 import type { SpawnWorker, WorkerPort } from '../../src/instance/worker-port.js';
 
-/** A message the main thread posted, with its transfer list. */
+/** A message the main thread posted (a run unpacked from its wire form), with its transfer list. */
 export interface Posted {
-  readonly message: ToWorker;
+  readonly message: RunMessage | StopMessage | CrashMessage | ProfileEndMessage;
   readonly transfer: readonly ArrayBuffer[];
 }
 
@@ -20,7 +21,8 @@ export class FakeWorker implements WorkerPort {
 
   constructor(readonly startup: WorkerStartup) {}
 
-  postMessage(message: ToWorker, transfer: readonly ArrayBuffer[] = []): void {
+  postMessage(posted: ToWorker, transfer: readonly ArrayBuffer[] = []): void {
+    const message = isRunWire(posted) ? unpackRun(posted) : posted;
     this.posted.push({ message, transfer });
     // A real worker exits once it has released its session after 'stop'.
     if (message.type === 'stop') queueMicrotask(() => this.exit(0));
@@ -42,9 +44,9 @@ export class FakeWorker implements WorkerPort {
     return Promise.resolve(1);
   }
 
-  /** Sends a message to the main thread, as the worker would. */
-  send(message: FromWorker): void {
-    this.events.emit('message', message);
+  /** Sends a message to the main thread, as the worker would (a result in its wire form). */
+  send(message: FromWorker | ResultMessage): void {
+    this.events.emit('message', isResultWire(message) || message.type !== 'result' ? message : packResult(message));
   }
 
   /** The run messages received so far. */

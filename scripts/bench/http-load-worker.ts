@@ -10,6 +10,7 @@ import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FromLoadWorker, ToLoadWorker } from './load-worker.js';
 import { LatencyRecorder } from './stats.js';
+import { runOpenLoop } from './open-loop.js';
 
 export interface HttpLoadWorkerJob {
   /** host:port of the HTTP endpoint. */
@@ -102,25 +103,10 @@ function send(scheduledAt: number): void {
   call.end(body);
 }
 
-function openLoop(): void {
-  const interval = 1000 / job.rate;
-  let next = performance.now();
-  const tick = () => {
-    if (!running) return;
-    const now = performance.now();
-    while (next <= now) {
-      send(next);
-      next += interval;
-    }
-    setTimeout(tick, Math.max(0, Math.min(interval, next - performance.now())));
-  };
-  tick();
-}
-
 port.on('message', (message: ToLoadWorker) => {
   if (message.type === 'start') {
     running = true;
-    if (job.rate > 0) openLoop();
+    if (job.rate > 0) runOpenLoop(job.rate, () => running, send);
     else for (let i = 0; i < job.concurrency; i++) send(performance.now());
   } else if (message.type === 'collect') {
     const latencies = recorder.values().slice();

@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ModelInferResponse, ModelStreamInferResponse } from '../../src/generated/grpc_service.js';
 import { RawInferenceClient } from '../lib/raw-service.js';
 import { LatencyRecorder } from './stats.js';
+import { runOpenLoop } from './open-loop.js';
 
 export interface LoadWorkerJob {
   readonly target: string;
@@ -169,25 +170,10 @@ function streamSlot(slot: number): void {
   next();
 }
 
-function openLoop(): void {
-  const interval = 1000 / job.rate;
-  let next = performance.now();
-  const tick = () => {
-    if (!running) return;
-    const now = performance.now();
-    while (next <= now) {
-      send(next);
-      next += interval;
-    }
-    setTimeout(tick, Math.max(0, Math.min(interval, next - performance.now())));
-  };
-  tick();
-}
-
 port.on('message', (message: ToLoadWorker) => {
   if (message.type === 'start') {
     running = true;
-    if (job.rate > 0) openLoop();
+    if (job.rate > 0) runOpenLoop(job.rate, () => running, send);
     else if (job.streaming === true) for (let i = 0; i < job.concurrency; i++) streamSlot(i);
     else for (let i = 0; i < job.concurrency; i++) send(performance.now());
   } else if (message.type === 'collect') {

@@ -5,6 +5,7 @@
  */
 import { ConfigError, loadConfig } from './config/load-config.js';
 import { usage } from './config/usage.js';
+import { applyHeapGrowth } from './heap-growth.js';
 import { NereidServer, SERVER_VERSION, StartupError } from './server.js';
 import { createLogging } from './telemetry/logger.js';
 
@@ -35,6 +36,8 @@ async function main(): Promise<number> {
   }
   const { logger, settings: logControl } = logging;
   for (const warning of command.warnings) logger.warn({ flag: warning.flag }, warning.message);
+  const heapGrowth = applyHeapGrowth(process.execArgv);
+  logger.debug(heapGrowth, heapGrowth.source === 'nereid' ? 'v8 heap growing percent set' : 'v8 heap growing percent left to the operator');
   // Listen before start-up: readiness can be answered (and a SIGTERM sent) before start()
   // returns, and Node's default would end the process with no graceful stop. A signal during
   // start-up stops the server as soon as it has started; a second signal ends the process at once.

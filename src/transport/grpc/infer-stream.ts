@@ -130,7 +130,7 @@ export class InferStream {
     run()
       .then(
         (response) => {
-          if (response !== undefined) this.send(streamResponse(response, true));
+          if (response !== undefined) this.send(streamResponse(response, true), response.release);
           this.context.telemetry.endCall(trace, { code: 'OK', grpcStatus: status.OK });
           if (++this.counter.successes % SUCCESS_LOG_EVERY === 0) {
             this.logger.debug({ model: clip(message.modelName), request_id: clip(message.id), ...logIds(trace, this.call.metadata) }, 'inference request served (sampled)');
@@ -152,13 +152,19 @@ export class InferStream {
       });
   }
 
-  /** Writes one response, counting it as unsent until grpc-js has handed it to the connection. */
-  private send(response: ModelStreamInferResponse): void {
+  /**
+   * Writes one response, counting it as unsent until grpc-js has handed it to the connection.
+   * `release` gives its outputs' buffers back to their instance once written: grpc-js serializes
+   * (copies) a message before it calls the write's callback, but a write queued behind others
+   * is serialized later, so not at once. A response never written leaves them to the collector.
+   */
+  private send(response: ModelStreamInferResponse, release?: () => void): void {
     if (this.ended) return;
     const bytes = responseBytes(response);
     this.unsent += 1;
     this.pendingBytes += bytes;
     this.call.write(response, () => {
+      release?.();
       this.unsent -= 1;
       this.pendingBytes -= bytes;
       this.flow();

@@ -79,6 +79,10 @@ export function inferRoute(context: ServiceContext): (call: HttpCall) => Promise
       let reply: Reply;
       try {
         const response = regions.write(await model.servable.infer(request, controller));
+        // Binary outputs are written as views of the instance's output buffers: they can go
+        // back to it only once the response has been handed to the OS ('finish'). A response
+        // cut off before that leaves them to the garbage collector.
+        if (response.release !== undefined) call.response.once('finish', response.release);
         reply = await encodeReply(encodeHttpInferResponse(response, forms!, regions), responseEncoding(call.header('accept-encoding')));
       } finally {
         regions.release();

@@ -443,7 +443,7 @@ export async function runBench(options: BenchOptions): Promise<BenchRun> {
       grpcTargets.push(fifo);
     }
     // Over HTTP/REST: the same requests as binary-data bodies, against the nereid server's HTTP port.
-    const httpRequests = options.protocols.includes('http') ? encodeHttpRequests(inputs, options.settings.seed, options.precision) : undefined;
+    const httpRequests = options.protocols.includes('http') || options.targets.some((t) => t.endsWith('-http')) ? encodeHttpRequests(inputs, options.settings.seed, options.precision) : undefined;
     const overHttp = (server: ServerProcess, name: string) => ({
       ...server,
       name,

@@ -30,7 +30,7 @@ export interface RunMessage {
   readonly variant: Variant;
   /**
    * Output buffers of earlier results that the main thread has written out and gives back
-   * (in the transfer list), so they leave the main isolate; the worker drops them.
+   * (in the transfer list), so they leave the main isolate; the worker frees them at once.
    */
   readonly returned?: readonly ArrayBuffer[];
   /** Run through the backend's runDecoupled: responses come as ResponseMessages. */

@@ -120,7 +120,7 @@ export class ModelInstance implements ProfileParticipant {
     if (request.onResponse !== undefined) this.responders.set(runId, request.onResponse);
     const transfer = [...new Set(request.inputs.map((t) => t.buffer))];
     if (this.returned.length > 0) {
-      // Piggybacked on the run: no message (and no wake) of their own. The worker drops them.
+      // Piggybacked on the run: no message (and no wake) of their own. The worker frees them.
       message.returned = this.returned;
       for (const buffer of this.returned) transfer.push(buffer);
       this.returned = [];

@@ -12,7 +12,7 @@
  * sawtooth crosses it at once, the next collection sets the same tight limit, and the main thread
  * marks its whole heap about every 100 ms for as long as the load lasts (ocr_rec at c=4: 300
  * mark-compacts in 40 s, 20% less throughput; docs/performance.md). A growing factor of 3 leaves
- * room above the sawtooth (the same load: 2-12 mark-compacts), at the price of an old generation
+ * room above the sawtooth (the same load: 4-12 mark-compacts, start-up's included), at the price of an old generation
  * that may reach three times its live size before it is collected.
  */
 import { setFlagsFromString } from 'node:v8';
@@ -20,6 +20,7 @@ import { setFlagsFromString } from 'node:v8';
 /** V8's `--heap-growing-percent`: the limit is live size × (1 + percent / 100). */
 export const HEAP_GROWING_PERCENT = 200;
 
+/** What start-up did: set Nereid's percent, or left the one node was started with. */
 export type HeapGrowth = { readonly source: 'nereid'; readonly percent: number } | { readonly source: 'operator'; readonly flag: string };
 
 /**

@@ -182,4 +182,3 @@ async function main(): Promise<void> {
 }
 
 void main();
-

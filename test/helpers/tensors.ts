@@ -29,6 +29,17 @@ function aligned(raw: Uint8Array): ArrayBuffer {
   return new Uint8Array(raw).buffer;
 }
 
+/** Deterministic pseudo-random image data in [0, 1), `size` values from `seed`. */
+export function pseudoImage(seed: number, size: number): Float32Array {
+  const out = new Float32Array(size);
+  let x = seed * 2654435761;
+  for (let i = 0; i < size; i++) {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    out[i] = x / 2 ** 31;
+  }
+  return out;
+}
+
 export function readInt32(raw: Uint8Array): number[] {
   return Array.from(new Int32Array(aligned(raw)));
 }

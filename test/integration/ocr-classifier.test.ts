@@ -4,18 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { ocrRepository } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { float32Bytes, readFloat32 } from '../helpers/tensors.js';
-
-/** Deterministic pseudo-random image data in [0, 1). */
-function image(seed: number, size: number): Float32Array {
-  const out = new Float32Array(size);
-  let x = seed * 2654435761;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    out[i] = x / 2 ** 31;
-  }
-  return out;
-}
+import { float32Bytes, pseudoImage, readFloat32 } from '../helpers/tensors.js';
 
 describe('the real PaddleOCR direction classifier', () => {
   let t: TestServer;
@@ -34,7 +23,7 @@ describe('the real PaddleOCR direction classifier', () => {
   it('serves the same class probabilities as ONNX Runtime in-process', async () => {
     const size = 3 * 48 * 192;
     for (const batch of [1, 3]) {
-      const input = image(batch, batch * size);
+      const input = pseudoImage(batch, batch * size);
       const response = await t.client.call<{ outputs: unknown[]; raw_output_contents: Buffer[] }>('ModelInfer', {
         model_name: 'ocr_cls',
         inputs: [{ name: 'x', datatype: 'FP32', shape: [batch, 3, 48, 192] }],

@@ -9,25 +9,14 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ocrRepository } from '../helpers/fixtures.js';
 import { binaryBody, HttpClient } from '../helpers/http-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { float32Bytes, readFloat32 } from '../helpers/tensors.js';
-
-/** Deterministic pseudo-random image data in [0, 1). */
-function image(seed: number, size: number): Float32Array {
-  const out = new Float32Array(size);
-  let x = seed * 2654435761;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) % 2 ** 31;
-    out[i] = x / 2 ** 31;
-  }
-  return out;
-}
+import { float32Bytes, pseudoImage, readFloat32 } from '../helpers/tensors.js';
 
 /** An ocr_rec input [batch, 3, 48, width]. */
-const input = (seed: number, batch: number, width: number) => ({ shape: [batch, 3, 48, width], data: float32Bytes(image(seed, batch * 3 * 48 * width)) });
+const input = (seed: number, batch: number, width: number) => ({ shape: [batch, 3, 48, width], data: float32Bytes(pseudoImage(seed, batch * 3 * 48 * width)) });
 
 /** The largest absolute difference between two float32 tensors of the same length. */
 function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -1,6 +1,6 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { ModelStatisticsSnapshot } from '../core/statistics.js';
-import type { MeteredModel } from './metrics.js';
+import { statisticsCounter, us, type MeteredModel } from './metrics.js';
 
 /** The response cache's cache-wide figures, as the metrics read them (cache/response-cache.ts). */
 export interface MeteredCache {
@@ -17,7 +17,6 @@ export interface MeteredCache {
   };
 }
 
-const LABELS = ['model', 'version'] as const;
 
 /**
  * Triton's response-cache metrics, read at scrape time. Per model (only versions that use
@@ -38,24 +37,10 @@ export function registerCacheMetrics(registry: Registry, models: () => Iterable<
   const perModel: [string, string, (s: ModelStatisticsSnapshot) => number | undefined][] = [
     ['nv_cache_num_hits_per_model', 'Number of cache hits per model', (s) => s.cacheHit?.count],
     ['nv_cache_num_misses_per_model', 'Number of cache misses per model', (s) => s.cacheMiss?.count],
-    ['nv_cache_hit_duration_per_model', 'Total cache hit duration per model, in microseconds', (s) => micros(s.cacheHit?.ns)],
-    ['nv_cache_miss_duration_per_model', 'Total cache miss (insert+lookup) duration per model, in microseconds', (s) => micros(s.cacheMiss?.ns)],
+    ['nv_cache_hit_duration_per_model', 'Total cache hit duration per model, in microseconds', (s) => (s.cacheHit === undefined ? undefined : us(s.cacheHit.ns))],
+    ['nv_cache_miss_duration_per_model', 'Total cache miss (insert+lookup) duration per model, in microseconds', (s) => (s.cacheMiss === undefined ? undefined : us(s.cacheMiss.ns))],
   ];
-  for (const [name, help, value] of counterLatencies ? perModel : []) {
-    new Counter({
-      name,
-      help,
-      labelNames: LABELS,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const model of models()) {
-          const figure = value(model.statistics());
-          if (figure !== undefined) this.inc({ model: model.name, version: String(model.version) }, figure);
-        }
-      },
-    });
-  }
+  for (const [name, help, value] of counterLatencies ? perModel : []) statisticsCounter(registry, models, name, help, value);
   if (cache === undefined) return;
   const cacheWide: [string, string, (c: ReturnType<MeteredCache['counters']>) => number][] = [
     ['nv_cache_util', 'Cache utilization [0.0 - 1.0]', (c) => c.usedBytes / c.capacityBytes],
@@ -64,8 +49,8 @@ export function registerCacheMetrics(registry: Registry, models: () => Iterable<
     ['nv_cache_num_hits', 'Number of cache hits in response cache', (c) => c.hits],
     ['nv_cache_num_misses', 'Number of cache misses in response cache', (c) => c.misses],
     ['nv_cache_num_evictions', 'Number of cache evictions in response cache', (c) => c.evictions],
-    ['nv_cache_lookup_duration', 'Total cache lookup duration (hit and miss), in microseconds', (c) => micros(c.lookupNs)!],
-    ['nv_cache_insertion_duration', 'Total cache insertion duration, in microseconds', (c) => micros(c.insertionNs)!],
+    ['nv_cache_lookup_duration', 'Total cache lookup duration (hit and miss), in microseconds', (c) => us(c.lookupNs)],
+    ['nv_cache_insertion_duration', 'Total cache insertion duration, in microseconds', (c) => us(c.insertionNs)],
   ];
   for (const [name, help, value] of cacheWide) {
     new Gauge({
@@ -77,8 +62,4 @@ export function registerCacheMetrics(registry: Registry, models: () => Iterable<
       },
     });
   }
-}
-
-function micros(ns: bigint | undefined): number | undefined {
-  return ns === undefined ? undefined : Number(ns / 1000n);
 }

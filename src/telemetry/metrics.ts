@@ -164,20 +164,37 @@ export class ModelMetrics implements ExecutionObserver {
   }
 
   private counter(registry: Registry, name: string, help: string, value: (s: ModelStatisticsSnapshot) => number): void {
-    const sources = this.models;
-    new Counter({
-      name,
-      help,
-      labelNames: LABELS,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const model of sources()) this.inc({ model: model.name, version: String(model.version) }, value(model.statistics()));
-      },
-    });
+    statisticsCounter(registry, this.models, name, help, value);
   }
 }
 
-function us(ns: bigint): number {
+/**
+ * A counter labelled model and version whose value each scrape reads from the versions'
+ * ModelStatistics; a version for which `value` is undefined gets no series.
+ */
+export function statisticsCounter(
+  registry: Registry,
+  models: () => Iterable<MeteredModel>,
+  name: string,
+  help: string,
+  value: (s: ModelStatisticsSnapshot) => number | undefined,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: LABELS,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const model of models()) {
+        const figure = value(model.statistics());
+        if (figure !== undefined) this.inc({ model: model.name, version: String(model.version) }, figure);
+      }
+    },
+  });
+}
+
+/** Nanoseconds as whole microseconds, the unit of Triton's duration metrics. */
+export function us(ns: bigint): number {
   return Number(ns / 1000n);
 }

@@ -19,9 +19,7 @@
 import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startNereid } from '../bench/targets.js';
-import { sampleProcess } from './process-probe.js';
-
-const MiB = 1024 * 1024;
+import { MiB, parseHostileArgs, peakRssDuring } from './hostile-case.js';
 
 const simpleInputs = '{"name":"INPUT0","datatype":"INT32","shape":[1,16],"data":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15]},{"name":"INPUT1","datatype":"INT32","shape":[1,16],"data":[2,2,2,2,2,2,2,2,2,2,2,2,2,2,2,2]}';
 
@@ -73,23 +71,8 @@ function post(address: string, path: string, body: Buffer): Promise<{ status: nu
   });
 }
 
-function parseArgs(argv: string[]): { mib: number; cases: string[]; serverArgs: string[] } {
-  let mib = 60;
-  const cases: string[] = [];
-  const serverArgs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = () => inline ?? argv[++i] ?? '';
-    if (flag === '--mib') mib = Number(value());
-    else if (flag === '--case') cases.push(value());
-    else if (flag === '--server-arg') serverArgs.push(value());
-    else throw new Error(`unknown option ${flag}; see the header of this file`);
-  }
-  return { mib, cases: cases.length > 0 ? cases : CASES, serverArgs };
-}
-
 async function main(): Promise<void> {
-  const { mib, cases, serverArgs } = parseArgs(process.argv.slice(2));
+  const { mib, cases, serverArgs } = parseHostileArgs(process.argv.slice(2), 60, CASES);
   const repository = fileURLToPath(new URL('../../models/', import.meta.url));
   for (const name of cases) {
     // A fresh server per case, so one case's garbage does not count against the next.
@@ -97,16 +80,9 @@ async function main(): Promise<void> {
     try {
       const address = server.httpAddress!;
       const body = buildCase(name, mib);
-      const pid = server.pid!;
-      const before = sampleProcess(pid)!.rssBytes;
-      let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, sampleProcess(pid)?.rssBytes ?? 0)), 10);
-      const started = performance.now();
-      const answer = await post(address, '/v2/models/simple/infer', body).catch((err: Error) => ({ status: 0, text: err.message }));
-      const ms = performance.now() - started;
-      // Keep sampling a moment: the server may still be digesting what it answered early.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      clearInterval(sampler);
+      const { answer, ms, beforeBytes: before, peakBytes: peak } = await peakRssDuring(server.pid!, () =>
+        post(address, '/v2/models/simple/infer', body).catch((err: Error) => ({ status: 0, text: err.message })),
+      );
       const sum = await post(address, '/v2/models/simple/infer', Buffer.from(`{"inputs":[${simpleInputs}]}`)).then(
         (r) => r.status === 200 && (JSON.parse(r.text) as { outputs: { name: string; data: number[] }[] }).outputs.find((o) => o.name === 'OUTPUT0')!.data[15] === 17,
         () => false,

@@ -21,9 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { startNereid } from '../bench/targets.js';
 import { ProtoClient } from '../lib/grpc-client.js';
 import { RawInferenceClient } from '../lib/raw-service.js';
-import { sampleProcess } from './process-probe.js';
-
-const MiB = 1024 * 1024;
+import { MiB, parseHostileArgs, peakRssDuring } from './hostile-case.js';
 
 /** Protobuf wire helpers: just enough to write the hostile messages without a codec. */
 function varint(value: number): number[] {
@@ -76,24 +74,8 @@ function buildCase(name: string, mib: number): Buffer {
 
 const CASES = ['oversized', 'shape-dims', 'empty-inputs', 'int-contents', 'bytes-elements', 'garbage'];
 
-function parseArgs(argv: string[]): { mib: number; cases: string[]; serverArgs: string[] } {
-  let mib = 300;
-  const cases: string[] = [];
-  const serverArgs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
-    const value = () => inline ?? argv[++i] ?? '';
-    if (flag === '--mib') mib = Number(value());
-    else if (flag === '--case') cases.push(value());
-    else if (flag === '--server-arg') serverArgs.push(value());
-    else throw new Error(`unknown option ${flag}; see the header of this file`);
-  }
-  return { mib, cases: cases.length > 0 ? cases : CASES, serverArgs };
-}
-
-
 async function main(): Promise<void> {
-  const { mib, cases, serverArgs } = parseArgs(process.argv.slice(2));
+  const { mib, cases, serverArgs } = parseHostileArgs(process.argv.slice(2), 300, CASES);
   const repository = fileURLToPath(new URL('../../models/', import.meta.url));
   for (const name of cases) {
     // A fresh server per case, so one case's garbage does not count against the next.
@@ -102,22 +84,15 @@ async function main(): Promise<void> {
     const raw = new RawInferenceClient(server.address, credentials.createInsecure(), { 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
     try {
       const message = buildCase(name, mib);
-      const pid = server.pid!;
-      const before = sampleProcess(pid)!.rssBytes;
-      let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, sampleProcess(pid)?.rssBytes ?? 0)), 10);
-      const started = performance.now();
-      const answer = await new Promise<{ code: string; details: string }>((resolve) => {
-        (raw as unknown as Record<string, (m: Buffer, o: object, cb: (e: ServiceError | null) => void) => void>)['ModelInfer']!(
-          message,
-          { deadline: Date.now() + 60_000 },
-          (err) => resolve(err === null ? { code: 'OK', details: '' } : { code: status[err.code] ?? String(err.code), details: err.details }),
-        );
-      });
-      const ms = performance.now() - started;
-      // Keep sampling a moment: the server may still be digesting what it answered early.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      clearInterval(sampler);
+      const { answer, ms, beforeBytes: before, peakBytes: peak } = await peakRssDuring(server.pid!, () =>
+        new Promise<{ code: string; details: string }>((resolve) => {
+          (raw as unknown as Record<string, (m: Buffer, o: object, cb: (e: ServiceError | null) => void) => void>)['ModelInfer']!(
+            message,
+            { deadline: Date.now() + 60_000 },
+            (err) => resolve(err === null ? { code: 'OK', details: '' } : { code: status[err.code] ?? String(err.code), details: err.details }),
+          );
+        }),
+      );
       const live = await probe.call<{ live: boolean }>('ServerLive', {}, { deadlineMs: 10_000 }).then((r) => r.live, () => false);
       const sum = await probe
         .call<{ raw_output_contents: Buffer[] }>(

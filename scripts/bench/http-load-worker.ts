@@ -8,8 +8,7 @@
  */
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FromLoadWorker, ToLoadWorker } from './load-worker.js';
-import { LatencyRecorder } from './stats.js';
+import { LoadWindow } from './load-window.js';
 import { runOpenLoop } from './open-loop.js';
 
 export interface HttpLoadWorkerJob {
@@ -43,21 +42,8 @@ const requests = job.requests.map((r, i) => ({
   },
 }));
 
-const recorder = new LatencyRecorder();
-let completed = 0;
-let errors = 0;
-let firstError = '';
-let recvUs = 0;
-let recvSamples = 0;
+const window = new LoadWindow();
 let sent = 0;
-let outstanding = 0;
-let running = false;
-let onDrained: (() => void) | undefined;
-
-function fail(message: string): void {
-  errors++;
-  if (firstError === '') firstError = message;
-}
 
 /** Checks a response as a client would read it: the JSON header, and binary outputs that fill the rest. */
 function check(response: IncomingMessage, body: Buffer): void {
@@ -65,62 +51,39 @@ function check(response: IncomingMessage, body: Buffer): void {
   const declared = response.headers['inference-header-content-length'];
   const headerLength = declared === undefined ? body.length : Number(declared);
   const header = JSON.parse(body.subarray(0, headerLength).toString('utf8')) as { outputs?: { parameters?: { binary_data_size?: number } }[] };
-  recvUs += (performance.now() - t0) * 1000;
-  recvSamples++;
+  window.decoded((performance.now() - t0) * 1000);
   const binary = (header.outputs ?? []).reduce((s, o) => s + (o.parameters?.binary_data_size ?? -Infinity), 0);
-  if (binary !== body.length - headerLength) fail(`response outputs are not all binary data filling the body (${binary} of ${body.length - headerLength} bytes)`);
-}
-
-function finish(): void {
-  outstanding--;
-  if (outstanding === 0) onDrained?.();
+  if (binary !== body.length - headerLength) window.failed(`response outputs are not all binary data filling the body (${binary} of ${body.length - headerLength} bytes)`);
 }
 
 function send(scheduledAt: number): void {
   const { body, headers } = requests[sent++ % requests.length]!;
-  outstanding++;
+  window.sent();
   const call = httpRequest({ agent, host, port: Number(portText), path: job.path, method: 'POST', headers }, (response) => {
     const chunks: Buffer[] = [];
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.on('end', () => {
       const latencyUs = (performance.now() - scheduledAt) * 1000;
       const whole = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      if (response.statusCode !== 200) fail(`HTTP ${response.statusCode} ${whole.toString('utf8', 0, 300)}`);
-      else {
-        completed++;
-        recorder.add(latencyUs);
-        if (completed % job.decodeEvery === 0) check(response, whole);
-      }
-      finish();
-      if (running && job.rate === 0) send(performance.now());
+      if (response.statusCode !== 200) window.failed(`HTTP ${response.statusCode} ${whole.toString('utf8', 0, 300)}`);
+      else if (window.succeeded(latencyUs, job.decodeEvery)) check(response, whole);
+      window.settled();
+      if (window.running && job.rate === 0) send(performance.now());
     });
   });
   call.on('error', (err) => {
-    fail(err.message);
-    finish();
-    if (running && job.rate === 0) send(performance.now());
+    window.failed(err.message);
+    window.settled();
+    if (window.running && job.rate === 0) send(performance.now());
   });
   call.end(body);
 }
 
-port.on('message', (message: ToLoadWorker) => {
-  if (message.type === 'start') {
-    running = true;
-    if (job.rate > 0) runOpenLoop(job.rate, () => running, send);
+window.serve(
+  port,
+  () => {
+    if (job.rate > 0) runOpenLoop(job.rate, () => window.running, send);
     else for (let i = 0; i < job.concurrency; i++) send(performance.now());
-  } else if (message.type === 'collect') {
-    const latencies = recorder.values().slice();
-    const reply: FromLoadWorker = { type: 'window', latencies, completed, errors, firstError, recvUs, recvSamples };
-    port.postMessage(reply, [latencies.buffer]);
-    recorder.clear();
-    completed = errors = recvUs = recvSamples = 0;
-  } else {
-    running = false;
-    const done = () => {
-      agent.destroy();
-      port.postMessage({ type: 'stopped' } satisfies FromLoadWorker);
-    };
-    if (outstanding === 0) done();
-    else onDrained = done;
-  }
-});
+  },
+  () => agent.destroy(),
+);

@@ -9,7 +9,7 @@ import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelInferResponse, ModelStreamInferResponse } from '../../src/generated/grpc_service.js';
 import { RawInferenceClient } from '../lib/raw-service.js';
-import { LatencyRecorder } from './stats.js';
+import { LoadWindow } from './load-window.js';
 import { runOpenLoop } from './open-loop.js';
 
 export interface LoadWorkerJob {
@@ -56,42 +56,23 @@ const client = new RawInferenceClient(job.target, credentials.createInsecure(), 
 const requests = job.requests.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength));
 const call = (client as unknown as Record<string, (req: Buffer, cb: (err: ServiceError | null, res: Buffer) => void) => void>)['ModelInfer']!.bind(client);
 
-const recorder = new LatencyRecorder();
-let completed = 0;
-let errors = 0;
-let firstError = '';
-let recvUs = 0;
-let recvSamples = 0;
+const window = new LoadWindow();
 let sent = 0;
-let outstanding = 0;
-let running = false;
-let onDrained: (() => void) | undefined;
 
 function send(scheduledAt: number): void {
   const request = requests[sent++ % requests.length]!;
-  outstanding++;
+  window.sent();
   call(request, (err, response) => {
     const latencyUs = (performance.now() - scheduledAt) * 1000;
-    outstanding--;
-    if (err !== null) {
-      errors++;
-      if (firstError === '') firstError = `${err.code} ${err.details}`;
-    } else {
-      completed++;
-      recorder.add(latencyUs);
-      if (completed % job.decodeEvery === 0) {
-        const t0 = performance.now();
-        const decoded = ModelInferResponse.decode(response);
-        recvUs += (performance.now() - t0) * 1000;
-        recvSamples++;
-        if (decoded.rawOutputContents.length !== decoded.outputs.length) {
-          errors++;
-          firstError ||= 'response has outputs without raw_output_contents';
-        }
-      }
+    if (err !== null) window.failed(`${err.code} ${err.details}`);
+    else if (window.succeeded(latencyUs, job.decodeEvery)) {
+      const t0 = performance.now();
+      const decoded = ModelInferResponse.decode(response);
+      window.decoded((performance.now() - t0) * 1000);
+      if (decoded.rawOutputContents.length !== decoded.outputs.length) window.failed('response has outputs without raw_output_contents');
     }
-    if (running && job.rate === 0) send(performance.now());
-    if (outstanding === 0) onDrained?.();
+    window.settled();
+    if (window.running && job.rate === 0) send(performance.now());
   });
 }
 
@@ -126,7 +107,7 @@ function streamSlot(slot: number): void {
   let position = 0;
   let sequence = 0;
   const next = () => {
-    if (!running) {
+    if (!window.running) {
       call.end();
       return;
     }
@@ -139,56 +120,34 @@ function streamSlot(slot: number): void {
       parts.push(parameter('sequence_id', { string: id }), parameter('sequence_start', { bool: position === 0 }), parameter('sequence_end', { bool: position === length - 1 }));
       position = (position + 1) % length;
     }
-    outstanding++;
+    window.sent();
     sentAt = performance.now();
     call.write(Buffer.concat(parts));
   };
   call.on('data', (response: Buffer) => {
     const latencyUs = (performance.now() - sentAt) * 1000;
-    outstanding--;
-    completed++;
-    recorder.add(latencyUs);
-    if (completed % job.decodeEvery === 0) {
+    if (window.succeeded(latencyUs, job.decodeEvery)) {
       const t0 = performance.now();
       const decoded = ModelStreamInferResponse.decode(response);
-      recvUs += (performance.now() - t0) * 1000;
-      recvSamples++;
-      if (decoded.errorMessage !== '') {
-        errors++;
-        firstError ||= decoded.errorMessage;
-      }
+      window.decoded((performance.now() - t0) * 1000);
+      if (decoded.errorMessage !== '') window.failed(decoded.errorMessage);
     }
     next();
-    if (outstanding === 0) onDrained?.();
+    window.settled();
   });
   call.on('error', (err: Error) => {
-    errors++;
-    firstError ||= err.message;
-    outstanding = Math.max(0, outstanding - 1);
-    if (outstanding === 0) onDrained?.();
+    window.failed(err.message);
+    window.settled();
   });
   next();
 }
 
-port.on('message', (message: ToLoadWorker) => {
-  if (message.type === 'start') {
-    running = true;
-    if (job.rate > 0) runOpenLoop(job.rate, () => running, send);
+window.serve(
+  port,
+  () => {
+    if (job.rate > 0) runOpenLoop(job.rate, () => window.running, send);
     else if (job.streaming === true) for (let i = 0; i < job.concurrency; i++) streamSlot(i);
     else for (let i = 0; i < job.concurrency; i++) send(performance.now());
-  } else if (message.type === 'collect') {
-    const latencies = recorder.values().slice();
-    const reply: FromLoadWorker = { type: 'window', latencies, completed, errors, firstError, recvUs, recvSamples };
-    port.postMessage(reply, [latencies.buffer]);
-    recorder.clear();
-    completed = errors = recvUs = recvSamples = 0;
-  } else {
-    running = false;
-    const done = () => {
-      client.close();
-      port.postMessage({ type: 'stopped' } satisfies FromLoadWorker);
-    };
-    if (outstanding === 0) done();
-    else onDrained = done;
-  }
-});
+  },
+  () => client.close(),
+);

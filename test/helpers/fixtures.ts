@@ -13,6 +13,21 @@ import { makeTestModels } from '../../scripts/make-test-models.js';
 /** The committed example repository (models/). */
 export const EXAMPLE_REPOSITORY = fileURLToPath(new URL('../../models/', import.meta.url));
 
+/** The example `simple` model's metadata, as ModelMetadata and GET /v2/models/simple answer it. */
+export const SIMPLE_METADATA = {
+  name: 'simple',
+  versions: ['1'],
+  platform: 'onnxruntime_onnx',
+  inputs: [
+    { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
+    { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
+  ],
+  outputs: [
+    { name: 'OUTPUT0', datatype: 'INT32', shape: [-1, 16] },
+    { name: 'OUTPUT1', datatype: 'INT32', shape: [-1, 16] },
+  ],
+};
+
 let root: string | undefined;
 const made = new Map<string, Promise<string>>();
 

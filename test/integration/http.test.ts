@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { SpanKind } from '@opentelemetry/api';
-import { EXAMPLE_REPOSITORY } from '../helpers/fixtures.js';
+import { EXAMPLE_REPOSITORY, SIMPLE_METADATA } from '../helpers/fixtures.js';
 import { binaryBody, HttpClient } from '../helpers/http-client.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { int32Bytes, readInt32 } from '../helpers/tensors.js';
@@ -51,19 +51,7 @@ describe('HTTP/REST endpoint (KServe v2 REST with Triton extensions)', () => {
     assert.equal(server.json.name, 'nereid');
     assert.ok(server.json.extensions.includes('binary_tensor_data'));
     const metadata = await http.get('/v2/models/simple');
-    assert.deepEqual(metadata.json, {
-      name: 'simple',
-      versions: ['1'],
-      platform: 'onnxruntime_onnx',
-      inputs: [
-        { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
-        { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
-      ],
-      outputs: [
-        { name: 'OUTPUT0', datatype: 'INT32', shape: [-1, 16] },
-        { name: 'OUTPUT1', datatype: 'INT32', shape: [-1, 16] },
-      ],
-    });
+    assert.deepEqual(metadata.json, SIMPLE_METADATA);
     assert.deepEqual((await http.get('/v2/models/simple/versions/1')).json.versions, ['1']);
     assert.equal((await http.get('/v2/models/simple/ready')).status, 200);
     assert.equal((await http.get('/v2/models/simple/versions/1/ready')).status, 200);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { after, before, describe, it } from 'node:test';
 import { assertGrpcError } from '../helpers/assert-grpc.js';
-import { EXAMPLE_REPOSITORY } from '../helpers/fixtures.js';
+import { EXAMPLE_REPOSITORY, SIMPLE_METADATA } from '../helpers/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 describe('server, model metadata and health RPCs', () => {
@@ -35,19 +35,7 @@ describe('server, model metadata and health RPCs', () => {
 
   it('ModelMetadata prepends -1 for the batch dimension and reports the platform', async () => {
     const metadata = await t.client.call('ModelMetadata', { name: 'simple' });
-    assert.deepEqual(metadata, {
-      name: 'simple',
-      versions: ['1'],
-      platform: 'onnxruntime_onnx',
-      inputs: [
-        { name: 'INPUT0', datatype: 'INT32', shape: [-1, 16] },
-        { name: 'INPUT1', datatype: 'INT32', shape: [-1, 16] },
-      ],
-      outputs: [
-        { name: 'OUTPUT0', datatype: 'INT32', shape: [-1, 16] },
-        { name: 'OUTPUT1', datatype: 'INT32', shape: [-1, 16] },
-      ],
-    });
+    assert.deepEqual(metadata, SIMPLE_METADATA);
     const identity = await t.client.call<{ platform: string; inputs: { datatype: string; shape: number[] }[] }>('ModelMetadata', {
       name: 'simple_identity',
       version: '1',
